@@ -165,8 +165,9 @@ export interface SoftState {
 /**
  * Ready is one batch of effects the shell MUST carry out, in this order:
  *
- *   1. persist `snapshot` (if any), then `entries` and `hardState` in ONE synced write
- *      (when `mustSync`), truncating any persisted entries at or after `entries[0].index`;
+ *   1. persist `snapshot` (if any; it REPLACES the whole persisted log, every persisted
+ *      entry is discarded), then `entries` and `hardState`, all in ONE synced write (when
+ *      `mustSync`), deleting any persisted entries at or after `entries[0].index` first;
  *   2. only AFTER that write is durable, send `messages`;
  *   3. apply `snapshot` (if any) to the state machine, then `committedEntries` in order,
  *      and serve `readStates` once their index is applied;
