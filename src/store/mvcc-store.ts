@@ -1,0 +1,404 @@
+/**
+ * @module store/mvcc-store
+ *
+ * MVCCStore is Coracle's replicated state machine: an MVCC key-value store with etcd v3
+ * semantics (DESIGN §5), applied from the Raft log. It is a deterministic core: synchronous,
+ * no clock (time arrives as `nowMs` inside commands, stamped by the proposer), no
+ * randomness, no IO.
+ *
+ * Contract:
+ * - `apply(command)` MUST be called with committed commands in log order, on every peer.
+ *   It returns the result (a response or an expected error value), the watch events of the
+ *   command (hand them to `WatchHub.onApplied` BEFORE applying the next command) and the
+ *   backend row mutations (write them with the entry's applied index in ONE batch).
+ * - A failed command changes nothing and emits no events and no mutations.
+ * - The revision starts at 1 and moves by exactly one per command that changes a key.
+ * - Reads (`range`, `leaseTimeToLive`) are local and serializable; linearizability is the
+ *   shell's job (ReadIndex).
+ * - Two stores fed the same commands have equal `stateHash()` and equal `snapshot()` bytes.
+ */
+import { assert, assertNonNegativeInteger, assertSafeInteger, assertNever } from './assert.js';
+import { Fnv64, binaryToBytes } from './bytes.js';
+import { type Outcome, fail, ok } from './errors.js';
+import { KeyIndex } from './key-index.js';
+import { Lessor } from './lessor.js';
+import { expiredLeasesBatchMax } from './limits.js';
+import { executeRange, type ReadView } from './range.js';
+import {
+  type Row, decodeRow, decodeSnapshot, encodeSnapshot, leaseRow, leaseRowKey, metaRow, recordRow,
+  recordRowKey,
+} from './rows.js';
+import { validateDeleteRange, validatePut, validateRange } from './txn.js';
+import {
+  type CompactionRequest, type CompactionResponse, type DeleteRangeRequest,
+  type DeleteRangeResponse, EventType, type LeaseGrantRequest, type LeaseGrantResponse,
+  type LeaseKeepAliveRequest, type LeaseKeepAliveResponse, type LeasePromoteResponse,
+  type LeaseRevokeRequest, type LeaseRevokeResponse, type LeaseTimeToLiveResponse, type PutRequest,
+  type PutResponse, type RangeRequest, type RangeResponse, type RowMutation, type TxnRequest,
+  type TxnResponse, type WatchEvent,
+} from './types.js';
+import { type Effects, type StoreState, WriteTxn, applyTxn } from './write-txn.js';
+
+/** StoreCommand is one replicated command, the payload of a Raft log entry. */
+export type StoreCommand =
+  | { readonly type: 'put'; readonly request: PutRequest }
+  | { readonly type: 'deleteRange'; readonly request: DeleteRangeRequest }
+  | { readonly type: 'txn'; readonly request: TxnRequest }
+  | { readonly type: 'compaction'; readonly request: CompactionRequest }
+  | { readonly type: 'leaseGrant'; readonly request: LeaseGrantRequest; readonly nowMs: number }
+  | { readonly type: 'leaseRevoke'; readonly request: LeaseRevokeRequest }
+  | { readonly type: 'leaseKeepAlive'; readonly request: LeaseKeepAliveRequest;
+      readonly nowMs: number }
+  /** Proposed once by a new leader: every expiry becomes >= nowMs + TTL + extendMs. */
+  | { readonly type: 'leasePromote'; readonly nowMs: number; readonly extendMs: number };
+
+/** The response type of each command type. */
+export interface CommandResponses {
+  put: PutResponse;
+  deleteRange: DeleteRangeResponse;
+  txn: TxnResponse;
+  compaction: CompactionResponse;
+  leaseGrant: LeaseGrantResponse;
+  leaseRevoke: LeaseRevokeResponse;
+  leaseKeepAlive: LeaseKeepAliveResponse;
+  leasePromote: LeasePromoteResponse;
+}
+
+/** ApplyResult is everything one applied command produced. */
+export interface ApplyResult<R> {
+  readonly result: Outcome<R>;
+  /** Watch events in order; all share `revision` (empty when no key changed). */
+  readonly events: WatchEvent[];
+  /** Backend rows to write atomically with the entry's applied index. */
+  readonly mutations: RowMutation[];
+  /** The store revision after the command. */
+  readonly revision: number;
+}
+
+/** WatchableHistory is what the WatchHub reads from the store. */
+export interface WatchableHistory {
+  readonly revision: number;
+  readonly compactRevision: number;
+  /** The events of main revision `revision`, which MUST be > compactRevision. */
+  eventsAt(revision: number): WatchEvent[];
+}
+
+/** MVCCStore is the replicated MVCC key-value state machine (see the module comment). */
+export class MVCCStore implements WatchableHistory {
+  private readonly state: StoreState = {
+    index: new KeyIndex(), lessor: new Lessor(), revision: 1, compactRevision: 0,
+  };
+
+  /** The current store revision (1 for an empty store; the first write makes it 2). */
+  get revision(): number {
+    return this.state.revision;
+  }
+
+  /** The revision of the last compaction (0 before any). Reads below it fail. */
+  get compactRevision(): number {
+    return this.state.compactRevision;
+  }
+
+  /** Number of keys with retained history (live or deleted but not compacted away). */
+  get keyCount(): number {
+    return this.state.index.keyCount;
+  }
+
+  /** Applies one committed command (see the module comment for the contract). */
+  apply<C extends StoreCommand>(command: C): ApplyResult<CommandResponses[C['type']]> {
+    const effects: Effects = { events: [], mutations: [] };
+    const before = this.state.revision;
+    const result = this.dispatch(command, effects);
+    if (!result.ok) {
+      assert(effects.events.length === 0, 'a failed command emits no events');
+      assert(effects.mutations.length === 0, 'a failed command emits no rows');
+    }
+    assert(this.state.revision >= before, 'the revision never goes back');
+    assert(effects.events.length === 0 || this.state.revision === before + 1,
+      'events come with exactly one new revision');
+    // NB: the cast is sound because dispatch switches on command.type.
+    return {
+      result: result as Outcome<CommandResponses[C['type']]>,
+      events: effects.events, mutations: effects.mutations, revision: this.state.revision,
+    };
+  }
+
+  /** Reads a range locally (a serializable read). */
+  range(request: RangeRequest): Outcome<RangeResponse> {
+    const invalid = validateRange(request);
+    if (invalid !== undefined) {
+      return fail(invalid);
+    }
+    return executeRange(this.readView(), request);
+  }
+
+  /**
+   * Reports a lease's granted TTL, its remaining whole seconds at `nowMs` (etcd truncates;
+   * 0 once expired but not yet revoked) and, when asked, its keys in byte order. An unknown
+   * lease reports TTL -1, as etcd's LeaseTimeToLive does.
+   */
+  leaseTimeToLive(id: number, nowMs: number, keys = false): LeaseTimeToLiveResponse {
+    assertSafeInteger(nowMs, 'nowMs');
+    const header = { revision: this.state.revision };
+    const lease = this.state.lessor.get(id);
+    if (lease === undefined) {
+      return { header, ID: id, TTL: -1, grantedTTL: 0, keys: [] };
+    }
+    const remainingMs = Math.max(0, lease.expiryMs - nowMs);
+    const keyBytes = keys ? [...lease.keys].sort().map(binaryToBytes) : [];
+    return {
+      header, ID: id, TTL: Math.floor(remainingMs / 1000), grantedTTL: lease.ttlSeconds,
+      keys: keyBytes,
+    };
+  }
+
+  /** Lists every lease id in ascending order (etcd LeaseLeases). */
+  leaseIds(): number[] {
+    return this.state.lessor.list().map((lease) => lease.id);
+  }
+
+  /**
+   * Returns up to `countMax` lease ids whose expiry is <= nowMs, soonest first. The store
+   * never expires leases itself: the leader proposes a `leaseRevoke` for each.
+   */
+  expiredLeases(nowMs: number, countMax = expiredLeasesBatchMax): number[] {
+    return this.state.lessor.expired(nowMs, Math.min(countMax, expiredLeasesBatchMax));
+  }
+
+  /** Returns the events of main revision `revision` from retained history. */
+  eventsAt(revision: number): WatchEvent[] {
+    assertNonNegativeInteger(revision, 'history revision');
+    assert(revision > this.state.compactRevision, 'history above the compaction is complete');
+    const index = this.state.index;
+    return index.recordsAt(revision).map((record) => {
+      const previous = index.previous(record);
+      const type = record.tombstone ? EventType.DELETE : EventType.PUT;
+      return previous === undefined
+        ? { type, kv: record.kv } : { type, kv: record.kv, prevKv: previous.kv };
+    });
+  }
+
+  /**
+   * Hashes the replicated state: revision, compacted revision, every live key-value at the
+   * current revision in key order, and every lease. Equal on all peers that applied the same
+   * commands; FNV-1a 64 as 16 hex digits.
+   */
+  stateHash(): string {
+    const hash = new Fnv64().int(this.state.revision).int(this.state.compactRevision);
+    const everything = { start: '', end: undefined, single: false };
+    this.state.index.scanAt(everything, this.state.revision, (record) => {
+      const kv = record.kv;
+      hash.bytes(kv.key).bytes(kv.value).int(kv.createRevision).int(kv.modRevision)
+        .int(kv.version).int(kv.lease);
+      return true;
+    });
+    for (const lease of this.state.lessor.list()) {
+      hash.int(lease.id).int(lease.ttlSeconds).int(lease.expiryMs);
+    }
+    return hash.digest();
+  }
+
+  /** Returns every row of the persisted form of the whole state (src/store/rows.ts). */
+  rows(): Row[] {
+    const rows: Row[] = [
+      metaRow('revision', this.state.revision),
+      metaRow('compactRevision', this.state.compactRevision),
+      metaRow('leaseIdNext', this.state.lessor.idNext),
+    ];
+    this.state.index.forEachRecord((record) => rows.push(recordRow(record)));
+    for (const lease of this.state.lessor.list()) {
+      rows.push(leaseRow(lease.id, lease.ttlSeconds, lease.expiryMs));
+    }
+    return rows;
+  }
+
+  /** Encodes the whole state, history included, deterministically (src/store/rows.ts). */
+  snapshot(): Uint8Array {
+    return encodeSnapshot(this.rows());
+  }
+
+  /** Rebuilds a store from `snapshot()` bytes. */
+  static restore(bytes: Uint8Array): MVCCStore {
+    return MVCCStore.loadRows(decodeSnapshot(bytes));
+  }
+
+  /** Rebuilds a store from persisted rows, in any order (a LevelDB scan at startup). */
+  static loadRows(rows: Iterable<Row>): MVCCStore {
+    const store = new MVCCStore();
+    store.load(rows);
+    return store;
+  }
+
+  private load(rows: Iterable<Row>): void {
+    const state = this.state;
+    const records = [];
+    let revisionMax = 1;
+    for (const [key, value] of rows) {
+      const row = decodeRow(key, value);
+      if (row.kind === 'record') {
+        records.push(row.record);
+        revisionMax = Math.max(revisionMax, row.record.kv.modRevision);
+      } else if (row.kind === 'lease') {
+        state.lessor.restore(row.id, row.ttlSeconds, row.expiryMs);
+      } else if (row.name === 'revision') {
+        state.revision = row.value;
+      } else if (row.name === 'compactRevision') {
+        state.compactRevision = row.value;
+      } else {
+        state.lessor.idNext = row.value;
+      }
+    }
+    records.sort((left, right) => left.kv.modRevision - right.kv.modRevision
+      || left.sub - right.sub);
+    for (const record of records) {
+      state.index.append(record);
+    }
+    const everything = { start: '', end: undefined, single: false };
+    state.index.scanAt(everything, state.revision, (record) => {
+      if (record.kv.lease !== 0) {
+        state.lessor.attach(record.kv.lease, record.keyText);
+      }
+      return true;
+    });
+    assert(state.revision >= revisionMax, 'meta revision covers every record');
+    assert(state.compactRevision <= state.revision, 'compaction is not in the future');
+  }
+
+  private readView(): ReadView {
+    return { index: this.state.index, revision: this.state.revision,
+      compactRevision: this.state.compactRevision };
+  }
+
+  private dispatch(command: StoreCommand, effects: Effects): Outcome<unknown> {
+    switch (command.type) {
+      case 'put':
+        return this.applyPut(command.request, effects);
+      case 'deleteRange':
+        return this.applyDeleteRange(command.request, effects);
+      case 'txn':
+        return applyTxn(this.state, command.request, effects);
+      case 'compaction':
+        return this.applyCompaction(command.request, effects);
+      case 'leaseGrant':
+        return this.applyLeaseGrant(command.request, command.nowMs, effects);
+      case 'leaseRevoke':
+        return this.applyLeaseRevoke(command.request, effects);
+      case 'leaseKeepAlive':
+        return this.applyLeaseKeepAlive(command.request, command.nowMs, effects);
+      case 'leasePromote':
+        return this.applyLeasePromote(command.nowMs, command.extendMs, effects);
+      default:
+        return assertNever(command, 'store command');
+    }
+  }
+
+  private applyPut(request: PutRequest, effects: Effects): Outcome<PutResponse> {
+    const invalid = validatePut(request);
+    if (invalid !== undefined) {
+      return fail(invalid);
+    }
+    const outcome = applyTxn(this.state, { success: [{ requestPut: request }] }, effects);
+    if (!outcome.ok) {
+      return outcome;
+    }
+    const first = outcome.response.responses[0];
+    assert(first !== undefined && 'responsePut' in first, 'a put answers with a put response');
+    return ok(first.responsePut);
+  }
+
+  private applyDeleteRange(
+    request: DeleteRangeRequest, effects: Effects,
+  ): Outcome<DeleteRangeResponse> {
+    const invalid = validateDeleteRange(request);
+    if (invalid !== undefined) {
+      return fail(invalid);
+    }
+    const outcome = applyTxn(this.state, { success: [{ requestDeleteRange: request }] }, effects);
+    assert(outcome.ok, 'a valid delete cannot fail');
+    const first = outcome.response.responses[0];
+    assert(first !== undefined && 'responseDeleteRange' in first, 'a delete answers in kind');
+    return ok(first.responseDeleteRange);
+  }
+
+  private applyCompaction(
+    request: CompactionRequest, effects: Effects,
+  ): Outcome<CompactionResponse> {
+    const state = this.state;
+    assertSafeInteger(request.revision, 'compaction revision');
+    if (request.revision > state.revision) {
+      return fail('STORE_ERR_FUTURE_REV');
+    }
+    if (request.revision <= state.compactRevision) {
+      return fail('STORE_ERR_COMPACTED');
+    }
+    const removed = state.index.compact(state.compactRevision, request.revision);
+    for (const record of removed) {
+      effects.mutations.push({ op: 'del', key: recordRowKey(record.kv.modRevision, record.sub) });
+    }
+    state.compactRevision = request.revision;
+    const [key, value] = metaRow('compactRevision', state.compactRevision);
+    effects.mutations.push({ op: 'put', key, value });
+    return ok({ header: { revision: state.revision } });
+  }
+
+  private applyLeaseGrant(
+    request: LeaseGrantRequest, nowMs: number, effects: Effects,
+  ): Outcome<LeaseGrantResponse> {
+    const lessor = this.state.lessor;
+    const idNextBefore = lessor.idNext;
+    const outcome = lessor.grant(request.ID ?? 0, request.TTL, nowMs);
+    if (!outcome.ok) {
+      return outcome;
+    }
+    const lease = outcome.response;
+    const [key, value] = leaseRow(lease.id, lease.ttlSeconds, lease.expiryMs);
+    effects.mutations.push({ op: 'put', key, value });
+    if (lessor.idNext !== idNextBefore) {
+      const [metaKey, metaValue] = metaRow('leaseIdNext', lessor.idNext);
+      effects.mutations.push({ op: 'put', key: metaKey, value: metaValue });
+    }
+    return ok({ header: { revision: this.state.revision }, ID: lease.id, TTL: lease.ttlSeconds });
+  }
+
+  private applyLeaseRevoke(
+    request: LeaseRevokeRequest, effects: Effects,
+  ): Outcome<LeaseRevokeResponse> {
+    const keys = this.state.lessor.revoke(request.ID);
+    if (keys === undefined) {
+      return fail('STORE_ERR_LEASE_NOT_FOUND');
+    }
+    effects.mutations.push({ op: 'del', key: leaseRowKey(request.ID) });
+    const txn = new WriteTxn(this.state, effects);
+    for (const keyText of keys) {
+      const live = this.state.index.latest(keyText);
+      assert(live !== undefined && live.kv.lease === request.ID, 'attached keys are live');
+      txn.deleteKey(live);
+    }
+    const revision = txn.end();
+    return ok({ header: { revision } });
+  }
+
+  private applyLeaseKeepAlive(
+    request: LeaseKeepAliveRequest, nowMs: number, effects: Effects,
+  ): Outcome<LeaseKeepAliveResponse> {
+    const outcome = this.state.lessor.keepAlive(request.ID, nowMs);
+    if (!outcome.ok) {
+      return outcome;
+    }
+    const lease = outcome.response;
+    const [key, value] = leaseRow(lease.id, lease.ttlSeconds, lease.expiryMs);
+    effects.mutations.push({ op: 'put', key, value });
+    return ok({ header: { revision: this.state.revision }, ID: lease.id, TTL: lease.ttlSeconds });
+  }
+
+  private applyLeasePromote(
+    nowMs: number, extendMs: number, effects: Effects,
+  ): Outcome<LeasePromoteResponse> {
+    const changed = this.state.lessor.promote(nowMs, extendMs);
+    for (const lease of changed) {
+      const [key, value] = leaseRow(lease.id, lease.ttlSeconds, lease.expiryMs);
+      effects.mutations.push({ op: 'put', key, value });
+    }
+    return ok({ header: { revision: this.state.revision }, leases: changed.length });
+  }
+}
