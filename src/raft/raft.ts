@@ -205,7 +205,8 @@ export class RaftNode {
   /** Asks the leader to hand leadership to `target` (Raft thesis §3.10). */
   transferLeadership(target: NodeId): ProposeResult {
     this.assertNotInReady();
-    if (!this.currentMembership.voters.includes(target) || target === this.id) {
+    const toSelf = target === this.id && this.role === Role.Leader;
+    if (!this.currentMembership.voters.includes(target) || toSelf) {
       return { kind: 'dropped', reason: DropReason.InvalidTransferTarget };
     }
     if (this.role !== Role.Leader) {
