@@ -1,0 +1,58 @@
+/**
+ * @module storage/raft-storage
+ * The durable-state port of a peer (hashicorp/raft's LogStore + StableStore + SnapshotStore
+ * in one, because DESIGN §4 keeps everything in one LevelDB so that one batch can cover the
+ * Raft log and the state machine alike).
+ *
+ * Atomicity rules (DESIGN §4), which every adapter MUST keep:
+ * - `writeReady`: a Ready's snapshot, entries and hard state go in ONE batch, synced to disk
+ *   before the promise resolves; entries at or after the first new index are replaced.
+ * - `writeApplied`: the store rows of applied entries and the new applied index go in ONE
+ *   batch, so a restart never applies an entry twice or skips one.
+ * - `writeSnapshot`: a local snapshot is stored and the log below it deleted in ONE batch.
+ */
+import type { Row } from '../store/rows.js';
+import type { RowMutation } from '../store/types.js';
+import type { PersistedState } from '../raft/membership.js';
+import type { Entry, HardState, Snapshot } from '../raft/types.js';
+
+/** ClusterIdentity ties a data dir to one member of one cluster. */
+export interface ClusterIdentity {
+  readonly clusterId: string;
+  readonly memberId: number;
+  readonly name: string;
+}
+
+/** LoadedState is everything a peer needs to resume after a restart. */
+export interface LoadedState {
+  readonly persisted: PersistedState;
+  readonly appliedIndex: number;
+  readonly storeRows: readonly Row[];
+  readonly identity: ClusterIdentity | null;
+}
+
+/** ReadyWrite is the durable part of one Ready. */
+export interface ReadyWrite {
+  readonly hardState: HardState | null;
+  readonly entries: readonly Entry[];
+  /** A snapshot received from the leader: it replaces the whole log. */
+  readonly snapshot: Snapshot | null;
+}
+
+/** AppliedWrite is the state machine's change for applied entries. */
+export interface AppliedWrite {
+  readonly appliedIndex: number;
+  readonly mutations: readonly RowMutation[];
+  /** When set, every store row is replaced by these (a snapshot was installed). */
+  readonly replaceRows?: readonly Row[];
+}
+
+/** RaftStorage is the durable-state port; see the module comment for its atomicity rules. */
+export interface RaftStorage {
+  load(): Promise<LoadedState>;
+  writeReady(write: ReadyWrite): Promise<void>;
+  writeApplied(write: AppliedWrite): Promise<void>;
+  writeSnapshot(snapshot: Snapshot): Promise<void>;
+  writeIdentity(identity: ClusterIdentity): Promise<void>;
+  close(): Promise<void>;
+}
