@@ -68,7 +68,7 @@ export function decodeEntry(record: Uint8Array, expectedIndex: number): Entry {
   }
   const type = body.readUInt8(16) as EntryType;
   if (type !== EntryType.Normal && type !== EntryType.ConfChange) {
-    throw new StorageError('STORAGE_ERR_CORRUPT', `log entry ${index} has unknown type ${type}`);
+    throw new StorageError('STORAGE_ERR_CORRUPT', `log entry ${index} has unknown type ${String(type)}`);
   }
   return { term: body.readDoubleBE(0), index, type, data: new Uint8Array(body.subarray(17)) };
 }
