@@ -3,8 +3,10 @@
  * outcome unwrapping and a tiny seeded PRNG (mulberry32) so random tests are reproducible.
  */
 import type { Outcome } from '../../src/store/errors.js';
-import { MVCCStore } from '../../src/store/mvcc-store.js';
-import type { KeyValue, PutRequest, RangeRequest, RangeResponse } from '../../src/store/types.js';
+import { type ApplyResult, MVCCStore } from '../../src/store/mvcc-store.js';
+import type {
+  DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest, RangeResponse,
+} from '../../src/store/types.js';
 
 /** Encodes a string as UTF-8 bytes. */
 export function b(text: string): Uint8Array {
@@ -32,12 +34,14 @@ export function codeOf<T>(outcome: Outcome<T>): string {
 /** Puts key=value and returns the apply result. */
 export function put(
   store: MVCCStore, key: string, value: string, extra: Partial<PutRequest> = {},
-): ReturnType<MVCCStore['apply']> {
+): ApplyResult<PutResponse> {
   return store.apply({ type: 'put', request: { key: b(key), value: b(value), ...extra } });
 }
 
 /** Deletes a key (or a range when `rangeEnd` is given). */
-export function del(store: MVCCStore, key: string, rangeEnd?: string): ReturnType<MVCCStore['apply']> {
+export function del(
+  store: MVCCStore, key: string, rangeEnd?: string,
+): ApplyResult<DeleteRangeResponse> {
   const request = rangeEnd === undefined ? { key: b(key) } : { key: b(key), rangeEnd: b(rangeEnd) };
   return store.apply({ type: 'deleteRange', request });
 }
