@@ -12,6 +12,8 @@
  * forgotten as indeterminate too (their clients would have timed out).
  */
 import { assert } from '../../util/assert.js';
+import type { SeededRandom } from '../../util/prng.js';
+import { Role } from '../types.js';
 import type { NodeId } from '../types.js';
 import { encodeValue } from './app.js';
 import type { SimContext } from './context.js';
@@ -51,11 +53,11 @@ export class SimClient {
     if (live.length === 0) return;
     if (random.chance(context.parameters.proposeProbability) &&
       this.pendingWrites.size < simLimits.pendingProposalsMax) {
-      this.propose(context, random.pick(live));
+      this.propose(context, pickTarget(random, live));
     }
     if (random.chance(context.parameters.readProbability) &&
       this.pendingReads.size < simLimits.pendingReadsMax) {
-      this.read(context, random.pick(live));
+      this.read(context, pickTarget(random, live));
     }
   }
 
@@ -103,7 +105,7 @@ export class SimClient {
     }
   }
 
-  /** Forgets every pending operation (the end of the faulty phase keeps them, see caller). */
+  /** Returns the number of operations still waiting for their outcome. */
   pendingCount(): number {
     return this.pendingWrites.size + this.pendingReads.size;
   }
@@ -144,4 +146,15 @@ export class SimClient {
       if (now - pending.time > this.pendingTicksMax) this.pendingReads.delete(requestId);
     }
   }
+}
+
+/**
+ * Picks the node an operation goes through: half the time a node that believes it leads
+ * (possibly a deposed leader that has not noticed yet, which is where stale reads hide),
+ * otherwise any live node.
+ */
+function pickTarget(random: SeededRandom, live: readonly SimNode[]): SimNode {
+  const leaders = live.filter((node) => node.role === Role.Leader);
+  if (leaders.length > 0 && random.chance(0.5)) return random.pick(leaders);
+  return random.pick(live);
 }

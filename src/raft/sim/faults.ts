@@ -30,7 +30,7 @@ export type FaultCounts = Record<FaultKind, number>;
 /** Returns zeroed fault counts. */
 export function emptyFaultCounts(): FaultCounts {
   return { drop: 0, dup: 0, delay: 0, partition: 0, oneway: 0, crash: 0, membership: 0,
-    transfer: 0 };
+    transfer: 0, skew: 0 };
 }
 
 /** FaultInjector injects the structural faults of one run. */

@@ -12,7 +12,11 @@
 import { assert } from '../../util/assert.js';
 import { SeededRandom } from '../../util/prng.js';
 
-/** FaultKind names one family of faults the simulator can inject. */
+/**
+ * FaultKind names one family of faults the simulator can inject. `skew` gives each node its
+ * own clock rate (0.5x to 2x ticks per round), so lease-like shortcuts, which are only
+ * safe with bounded clock drift, get caught.
+ */
 export type FaultKind =
   | 'drop'
   | 'dup'
@@ -21,11 +25,12 @@ export type FaultKind =
   | 'oneway'
   | 'crash'
   | 'membership'
-  | 'transfer';
+  | 'transfer'
+  | 'skew';
 
 /** Every fault kind, in the canonical order used in replay commands. */
 export const allFaultKinds: readonly FaultKind[] = [
-  'drop', 'dup', 'delay', 'partition', 'oneway', 'crash', 'membership', 'transfer',
+  'drop', 'dup', 'delay', 'partition', 'oneway', 'crash', 'membership', 'transfer', 'skew',
 ];
 
 /** The limits of the simulator itself; each is documented with its behaviour at the bound. */
@@ -155,7 +160,7 @@ export function chooseParameters(random: SeededRandom, options: SimOptions): Run
     compactionEntries: random.pick([20, 30, 50]),
     proposeProbability: random.pick([0.3, 0.6, 0.9]),
     readProbability: random.pick([0.1, 0.3]),
-    faultProbability: random.pick([0.005, 0.01, 0.02]),
+    faultProbability: random.pick([0.01, 0.02, 0.04]),
   };
   assert(parameters.heartbeatTicks * 2 <= parameters.electionTicks, 'heartbeat too slow');
   assert(parameters.delayTicksMax >= 1, 'delayTicksMax must be positive');

@@ -52,6 +52,10 @@ export class SimNode {
   term = 0;
   /** The highest commit index already reported to the checkers in this incarnation. */
   observedCommit = 0;
+  /** Ticks this node's clock advances per tick round (1 unless clocks are skewed). */
+  clockRate = 1;
+  /** Fractional ticks owed to this node's clock. */
+  tickCredit = 0;
   /** Read states received and waiting until the app has applied their index. */
   readonly readStates: ReadState[] = [];
 
@@ -98,6 +102,15 @@ export class SimNode {
   retire(): void {
     if (this.isUp()) this.crash();
     this.retired = true;
+  }
+
+  /** Returns how many times to tick this round, by the node's clock rate. */
+  ticksDue(): number {
+    this.tickCredit += this.clockRate;
+    const ticks = Math.floor(this.tickCredit);
+    this.tickCredit -= ticks;
+    assert(ticks <= 2, 'clock rate above 2 ticks per round');
+    return ticks;
   }
 
   /** Queues a read state until the app catches up; returns false when the queue is full. */

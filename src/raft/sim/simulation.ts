@@ -193,6 +193,11 @@ export class Simulation implements SimContext {
     const bootstrapIds = Array.from({ length: this.options.clusterSize }, (_, i) => i + 1);
     const initial = options.joiner ? joinerState() : bootstrapState(bootstrapIds);
     const node = new SimNode(id, initial, options);
+    if (this.options.faults.includes('skew')) {
+      const clock = new SeededRandom(this.streams.raftSeedBase + id);
+      node.clockRate = clock.pick([0.5, 0.75, 1, 1.5, 2]);
+      if (node.clockRate !== 1) this.injector.counts.skew++;
+    }
     this.byId.set(id, node);
     this.allNodes.push(node);
     node.start(this.raftConfig(node));
@@ -220,8 +225,10 @@ export class Simulation implements SimContext {
     this.now++;
     this.stats.ticks++;
     for (const node of this.liveNodes()) {
-      node.raft!.tick();
-      this.processReadys(node);
+      for (let ticks = node.ticksDue(); ticks > 0 && node.isUp(); ticks--) {
+        node.raft!.tick();
+        this.processReadys(node);
+      }
     }
     if (faulty) {
       this.injector.onTick(this);
