@@ -173,7 +173,8 @@ export class KeyIndex {
    * in (revision, sub) order. Only keys written in (previous, revision] can change, because
    * an earlier compaction left at most one live record <= previous per key.
    */
-  compact(previous: number, revision: number): KVRecord[] {
+  compact(bounds: { previousRevision: number; revision: number }): KVRecord[] {
+    const { previousRevision: previous, revision } = bounds;
     assert(previous < revision, 'compaction moves forward');
     const touched = new Set<string>();
     for (let main = previous + 1; main <= revision; main++) {

@@ -16,6 +16,7 @@
 import { assert, assertSafeInteger } from './assert.js';
 import { type Outcome, fail, ok } from './errors.js';
 import { leasesMax, leaseTtlSecondsMax, leaseTtlSecondsMin } from './limits.js';
+import type { LeaseGrantRequest } from './types.js';
 
 /** Lease is one granted lease. `keys` holds the attached keys as binary strings. */
 export interface Lease {
@@ -52,7 +53,9 @@ export class Lessor {
   }
 
   /** Grants a lease; `id` 0 picks the next free id. Errors are etcd's. */
-  grant(id: number, ttlSeconds: number, nowMs: number): Outcome<Lease> {
+  grant(request: LeaseGrantRequest, nowMs: number): Outcome<Lease> {
+    const id = request.ID ?? 0;
+    const ttlSeconds = request.TTL;
     assertSafeInteger(id, 'lease id');
     assertSafeInteger(ttlSeconds, 'lease ttl');
     assertSafeInteger(nowMs, 'nowMs');
@@ -76,7 +79,8 @@ export class Lessor {
   }
 
   /** Restores a lease from a persisted row. */
-  restore(id: number, ttlSeconds: number, expiryMs: number): void {
+  restore(row: { id: number; ttlSeconds: number; expiryMs: number }): void {
+    const { id, ttlSeconds, expiryMs } = row;
     assert(id !== 0, 'restored lease id is not 0');
     assert(!this.leases.has(id), 'restored lease is new');
     this.leases.set(id, { id, ttlSeconds, expiryMs, keys: new Set() });
@@ -111,7 +115,8 @@ export class Lessor {
   }
 
   /** Pushes every expiry to at least nowMs + TTL + extendMs; returns the changed leases. */
-  promote(nowMs: number, extendMs: number): Lease[] {
+  promote(clock: { nowMs: number; extendMs: number }): Lease[] {
+    const { nowMs, extendMs } = clock;
     assertSafeInteger(nowMs, 'nowMs');
     assert(Number.isSafeInteger(extendMs) && extendMs >= 0, 'extendMs >= 0');
     const changed: Lease[] = [];
@@ -138,7 +143,8 @@ export class Lessor {
   }
 
   /** Returns up to `countMax` ids expired at `nowMs`, soonest expiry first, then by id. */
-  expired(nowMs: number, countMax: number): number[] {
+  expired(query: { nowMs: number; countMax: number }): number[] {
+    const { nowMs, countMax } = query;
     assertSafeInteger(nowMs, 'nowMs');
     assert(Number.isSafeInteger(countMax) && countMax >= 0, 'countMax >= 0');
     const expired = [...this.leases.values()].filter((lease) => lease.expiryMs <= nowMs);

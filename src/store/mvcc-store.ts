@@ -33,7 +33,8 @@ import {
   type CompactionRequest, type CompactionResponse, type DeleteRangeRequest,
   type DeleteRangeResponse, EventType, type LeaseGrantRequest, type LeaseGrantResponse,
   type LeaseKeepAliveRequest, type LeaseKeepAliveResponse, type LeasePromoteResponse,
-  type LeaseRevokeRequest, type LeaseRevokeResponse, type LeaseTimeToLiveResponse, type PutRequest,
+  type LeaseRevokeRequest, type LeaseRevokeResponse, type LeaseTimeToLiveRequest,
+  type LeaseTimeToLiveResponse, type PutRequest,
   type PutResponse, type RangeRequest, type RangeResponse, type RowMutation, type TxnRequest,
   type TxnResponse, type WatchEvent,
 } from './types.js';
@@ -137,15 +138,16 @@ export class MVCCStore implements WatchableHistory {
    * 0 once expired but not yet revoked) and, when asked, its keys in byte order. An unknown
    * lease reports TTL -1, as etcd's LeaseTimeToLive does.
    */
-  leaseTimeToLive(id: number, nowMs: number, keys = false): LeaseTimeToLiveResponse {
+  leaseTimeToLive(request: LeaseTimeToLiveRequest, nowMs: number): LeaseTimeToLiveResponse {
     assertSafeInteger(nowMs, 'nowMs');
+    const id = request.ID;
     const header = { revision: this.state.revision };
     const lease = this.state.lessor.get(id);
     if (lease === undefined) {
       return { header, ID: id, TTL: -1, grantedTTL: 0, keys: [] };
     }
     const remainingMs = Math.max(0, lease.expiryMs - nowMs);
-    const keyBytes = keys ? [...lease.keys].sort().map(binaryToBytes) : [];
+    const keyBytes = request.keys === true ? [...lease.keys].sort().map(binaryToBytes) : [];
     return {
       header, ID: id, TTL: Math.floor(remainingMs / 1000), grantedTTL: lease.ttlSeconds,
       keys: keyBytes,
@@ -161,8 +163,9 @@ export class MVCCStore implements WatchableHistory {
    * Returns up to `countMax` lease ids whose expiry is <= nowMs, soonest first. The store
    * never expires leases itself: the leader proposes a `leaseRevoke` for each.
    */
-  expiredLeases(nowMs: number, countMax = expiredLeasesBatchMax): number[] {
-    return this.state.lessor.expired(nowMs, Math.min(countMax, expiredLeasesBatchMax));
+  expiredLeases(nowMs: number, options: { countMax?: number } = {}): number[] {
+    const countMax = Math.min(options.countMax ?? expiredLeasesBatchMax, expiredLeasesBatchMax);
+    return this.state.lessor.expired({ nowMs, countMax });
   }
 
   /** Returns the events of main revision `revision` from retained history. */
@@ -207,7 +210,7 @@ export class MVCCStore implements WatchableHistory {
     ];
     this.state.index.forEachRecord((record) => rows.push(recordRow(record)));
     for (const lease of this.state.lessor.list()) {
-      rows.push(leaseRow(lease.id, lease.ttlSeconds, lease.expiryMs));
+      rows.push(leaseRow(lease));
     }
     return rows;
   }
@@ -239,7 +242,7 @@ export class MVCCStore implements WatchableHistory {
         records.push(row.record);
         revisionMax = Math.max(revisionMax, row.record.kv.modRevision);
       } else if (row.kind === 'lease') {
-        state.lessor.restore(row.id, row.ttlSeconds, row.expiryMs);
+        state.lessor.restore(row);
       } else if (row.name === 'revision') {
         state.revision = row.value;
       } else if (row.name === 'compactRevision') {
@@ -286,7 +289,7 @@ export class MVCCStore implements WatchableHistory {
       case 'leaseKeepAlive':
         return this.applyLeaseKeepAlive(command.request, command.nowMs, effects);
       case 'leasePromote':
-        return this.applyLeasePromote(command.nowMs, command.extendMs, effects);
+        return this.applyLeasePromote(command, effects);
       default:
         return assertNever(command, 'store command');
     }
@@ -331,9 +334,12 @@ export class MVCCStore implements WatchableHistory {
     if (request.revision <= state.compactRevision) {
       return fail('STORE_ERR_COMPACTED');
     }
-    const removed = state.index.compact(state.compactRevision, request.revision);
+    const removed = state.index.compact({
+      previousRevision: state.compactRevision, revision: request.revision,
+    });
     for (const record of removed) {
-      effects.mutations.push({ op: 'del', key: recordRowKey(record.kv.modRevision, record.sub) });
+      const key = recordRowKey({ revision: record.kv.modRevision, sub: record.sub });
+      effects.mutations.push({ op: 'del', key });
     }
     state.compactRevision = request.revision;
     const [key, value] = metaRow('compactRevision', state.compactRevision);
@@ -346,12 +352,12 @@ export class MVCCStore implements WatchableHistory {
   ): Outcome<LeaseGrantResponse> {
     const lessor = this.state.lessor;
     const idNextBefore = lessor.idNext;
-    const outcome = lessor.grant(request.ID ?? 0, request.TTL, nowMs);
+    const outcome = lessor.grant(request, nowMs);
     if (!outcome.ok) {
       return outcome;
     }
     const lease = outcome.response;
-    const [key, value] = leaseRow(lease.id, lease.ttlSeconds, lease.expiryMs);
+    const [key, value] = leaseRow(lease);
     effects.mutations.push({ op: 'put', key, value });
     if (lessor.idNext !== idNextBefore) {
       const [metaKey, metaValue] = metaRow('leaseIdNext', lessor.idNext);
@@ -386,17 +392,17 @@ export class MVCCStore implements WatchableHistory {
       return outcome;
     }
     const lease = outcome.response;
-    const [key, value] = leaseRow(lease.id, lease.ttlSeconds, lease.expiryMs);
+    const [key, value] = leaseRow(lease);
     effects.mutations.push({ op: 'put', key, value });
     return ok({ header: { revision: this.state.revision }, ID: lease.id, TTL: lease.ttlSeconds });
   }
 
   private applyLeasePromote(
-    nowMs: number, extendMs: number, effects: Effects,
+    clock: { nowMs: number; extendMs: number }, effects: Effects,
   ): Outcome<LeasePromoteResponse> {
-    const changed = this.state.lessor.promote(nowMs, extendMs);
+    const changed = this.state.lessor.promote(clock);
     for (const lease of changed) {
-      const [key, value] = leaseRow(lease.id, lease.ttlSeconds, lease.expiryMs);
+      const [key, value] = leaseRow(lease);
       effects.mutations.push({ op: 'put', key, value });
     }
     return ok({ header: { revision: this.state.revision }, leases: changed.length });

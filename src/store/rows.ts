@@ -44,8 +44,8 @@ const snapshotFormatVersion = 1;
 export type MetaName = 'revision' | 'compactRevision' | 'leaseIdNext';
 
 /** Builds the row key of the record at (revision, sub). */
-export function recordRowKey(revision: number, sub: number): Uint8Array {
-  return new ByteWriter().u8(prefixRecord).u64(revision).u64(sub).finish();
+export function recordRowKey(at: { revision: number; sub: number }): Uint8Array {
+  return new ByteWriter().u8(prefixRecord).u64(at.revision).u64(at.sub).finish();
 }
 
 /** Builds the row of `record`. */
@@ -59,7 +59,7 @@ export function recordRow(record: KVRecord): Row {
     .int(kv.lease)
     .bytes(kv.value)
     .finish();
-  return [recordRowKey(kv.modRevision, record.sub), value];
+  return [recordRowKey({ revision: kv.modRevision, sub: record.sub }), value];
 }
 
 /** Builds the row key of lease `id`. */
@@ -68,8 +68,11 @@ export function leaseRowKey(id: number): Uint8Array {
 }
 
 /** Builds the row of a lease. */
-export function leaseRow(id: number, ttlSeconds: number, expiryMs: number): Row {
-  return [leaseRowKey(id), new ByteWriter().int(ttlSeconds).int(expiryMs).finish()];
+export function leaseRow(
+  lease: { readonly id: number; readonly ttlSeconds: number; readonly expiryMs: number },
+): Row {
+  const value = new ByteWriter().int(lease.ttlSeconds).int(lease.expiryMs).finish();
+  return [leaseRowKey(lease.id), value];
 }
 
 /** Builds the row of a meta value. */

@@ -206,6 +206,12 @@ export interface LeaseKeepAliveResponse {
   readonly TTL: number;
 }
 
+/** LeaseTimeToLiveRequest; `keys` asks for the attached keys. */
+export interface LeaseTimeToLiveRequest {
+  readonly ID: number;
+  readonly keys?: boolean;
+}
+
 /** LeaseTimeToLiveResponse; TTL is the remaining seconds, -1 when the lease is unknown. */
 export interface LeaseTimeToLiveResponse {
   readonly header: ResponseHeader;

@@ -209,7 +209,8 @@ export class WatchHub {
    * most (never splitting a revision). A cancelled watcher is removed once its cancel
    * response is drained. Unknown ids return [].
    */
-  drain(watchId: number, eventsMax = watchEventsBufferedMax): WatchResponse[] {
+  drain(watchId: number, options: { eventsMax?: number } = {}): WatchResponse[] {
+    const eventsMax = options.eventsMax ?? watchEventsBufferedMax;
     assert(Number.isSafeInteger(eventsMax) && eventsMax > 0, 'eventsMax > 0');
     const watcher = this.watchers.get(watchId);
     if (watcher === undefined) {

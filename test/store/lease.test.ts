@@ -55,14 +55,14 @@ describe('lease attachment and revoke', () => {
     put(store, 'c', '1', { lease: 5 }); // 4
     put(store, 'c', '2'); // 5: detached by the overwrite without a lease
     put(store, 'free', '1'); // 6
-    expect(store.leaseTimeToLive(5, 0, true).keys.map(s)).toEqual(['a', 'b']);
+    expect(store.leaseTimeToLive({ ID: 5, keys: true }, 0).keys.map(s)).toEqual(['a', 'b']);
     const applied = store.apply({ type: 'leaseRevoke', request: { ID: 5 } });
     expect(expectOk(applied.result).header.revision).toBe(7);
     expect(applied.events.map((event) => [event.type, s(event.kv.key), event.kv.modRevision]))
       .toEqual([[EventType.DELETE, 'a', 7], [EventType.DELETE, 'b', 7]]);
     expect(get(store, 'a')).toBeUndefined();
     expect(get(store, 'c')).toBeDefined();
-    expect(store.leaseTimeToLive(5, 0).TTL).toBe(-1);
+    expect(store.leaseTimeToLive({ ID: 5 }, 0).TTL).toBe(-1);
     expect(codeOf(store.apply({ type: 'leaseRevoke', request: { ID: 5 } }).result))
       .toBe('STORE_ERR_LEASE_NOT_FOUND');
   });
@@ -74,7 +74,7 @@ describe('lease attachment and revoke', () => {
     put(store, 'k', '2', { ignoreLease: true });
     expect(get(store, 'k')?.lease).toBe(9);
     del(store, 'k');
-    expect(store.leaseTimeToLive(9, 0, true).keys).toEqual([]);
+    expect(store.leaseTimeToLive({ ID: 9, keys: true }, 0).keys).toEqual([]);
     const revoked = store.apply({ type: 'leaseRevoke', request: { ID: 9 } });
     expect(revoked.events).toEqual([]);
     expect(revoked.revision).toBe(store.revision);
@@ -90,15 +90,15 @@ describe('lease time', () => {
   it('reports remaining TTL, renews on keepalive and expires at nowMs', () => {
     const store = new MVCCStore();
     expectOk(grant(store, 10, 1, 1_000).result);
-    expect(store.leaseTimeToLive(1, 1_000)).toMatchObject({ TTL: 10, grantedTTL: 10 });
-    expect(store.leaseTimeToLive(1, 5_500).TTL).toBe(5);
+    expect(store.leaseTimeToLive({ ID: 1 }, 1_000)).toMatchObject({ TTL: 10, grantedTTL: 10 });
+    expect(store.leaseTimeToLive({ ID: 1 }, 5_500).TTL).toBe(5);
     expect(store.expiredLeases(10_999)).toEqual([]);
     expect(store.expiredLeases(11_000)).toEqual([1]);
     const renewed = store.apply({ type: 'leaseKeepAlive', request: { ID: 1 }, nowMs: 9_000 });
     expect(expectOk(renewed.result)).toMatchObject({ ID: 1, TTL: 10 });
     expect(renewed.mutations).toHaveLength(1);
     expect(store.expiredLeases(11_000)).toEqual([]);
-    expect(store.leaseTimeToLive(1, 30_000).TTL).toBe(0);
+    expect(store.leaseTimeToLive({ ID: 1 }, 30_000).TTL).toBe(0);
     const late = store.apply({ type: 'leaseKeepAlive', request: { ID: 1 }, nowMs: 30_000 });
     expect(codeOf(late.result)).toBe('STORE_ERR_LEASE_NOT_FOUND');
   });
@@ -109,7 +109,7 @@ describe('lease time', () => {
     grant(store, 10, 2);
     grant(store, 10, 3);
     expect(store.expiredLeases(60_000)).toEqual([2, 3, 1]);
-    expect(store.expiredLeases(60_000, 2)).toEqual([2, 3]);
+    expect(store.expiredLeases(60_000, { countMax: 2 })).toEqual([2, 3]);
   });
 
   it('promote pushes every expiry out by ttl + extend', () => {

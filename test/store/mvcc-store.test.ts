@@ -200,3 +200,26 @@ describe('delete range', () => {
       .toEqual(['c']);
   });
 });
+
+describe('limits', () => {
+  it.each([
+    ['key of 1024 bytes', { key: new Uint8Array(1024).fill(97) }, 'ok'],
+    ['key of 1025 bytes', { key: new Uint8Array(1025).fill(97) }, 'STORE_ERR_KEY_TOO_LARGE'],
+    ['value of 1.5 MiB', { key: b('k'), value: new Uint8Array(1.5 * 1024 * 1024) }, 'ok'],
+    ['value over 1.5 MiB', { key: b('k'), value: new Uint8Array(1.5 * 1024 * 1024 + 1) },
+      'STORE_ERR_REQUEST_TOO_LARGE'],
+  ])('%s -> %s', (_name, request, code) => {
+    const store = new MVCCStore();
+    expect(codeOf(store.apply({ type: 'put', request }).result)).toBe(code);
+  });
+});
+
+describe('state hash', () => {
+  it('differs when live state differs and ignores how it was reached', () => {
+    const direct = storeWith(['a', '1'], ['b', '2']);
+    const other = storeWith(['a', '1'], ['b', '3']);
+    expect(direct.stateHash()).not.toBe(other.stateHash());
+    expect(direct.stateHash()).toBe(storeWith(['a', '1'], ['b', '2']).stateHash());
+    expect(direct.stateHash()).toMatch(/^[0-9a-f]{16}$/);
+  });
+});

@@ -39,7 +39,8 @@ describe('snapshot', () => {
     expect(restored.compactRevision).toBe(store.compactRevision);
     expect(restored.leaseIds()).toEqual(store.leaseIds());
     for (const id of store.leaseIds()) {
-      expect(restored.leaseTimeToLive(id, 0, true)).toEqual(store.leaseTimeToLive(id, 0, true));
+      const request = { ID: id, keys: true };
+      expect(restored.leaseTimeToLive(request, 0)).toEqual(store.leaseTimeToLive(request, 0));
     }
   });
 

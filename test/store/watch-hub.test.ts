@@ -108,7 +108,7 @@ describe('watch hub', () => {
       driver.put('a', String(i)); // 2..11
     }
     const id = expectOk(driver.hub.createWatch({ key: b('a'), startRevision: 2 })).watchId;
-    expect(events(driver.hub.drain(id, 3))).toEqual(['PUT a@2', 'PUT a@3', 'PUT a@4']);
+    expect(events(driver.hub.drain(id, { eventsMax: 3 }))).toEqual(['PUT a@2', 'PUT a@3', 'PUT a@4']);
     driver.apply({ type: 'compaction', request: { revision: 8 } });
     expect(driver.hub.drain(id)[0]).toMatchObject({ canceled: true, compactRevision: 8 });
   });
@@ -139,11 +139,11 @@ describe('watch hub', () => {
     driver.apply({ type: 'txn', request: { success: ['b', 'c', 'd'].map((key) => ({
       requestPut: { key: b(key), value: b('1') } })) } });
     driver.put('e', '1');
-    const first = driver.hub.drain(id, 2);
+    const first = driver.hub.drain(id, { eventsMax: 2 });
     expect(events(first)).toEqual(['PUT a@2']);
-    const second = driver.hub.drain(id, 2);
+    const second = driver.hub.drain(id, { eventsMax: 2 });
     expect(events(second)).toEqual(['PUT b@3', 'PUT c@3', 'PUT d@3']);
-    expect(events(driver.hub.drain(id, 2))).toEqual(['PUT e@4']);
+    expect(events(driver.hub.drain(id, { eventsMax: 2 }))).toEqual(['PUT e@4']);
   });
 
   it('sends progress on request and to idle progressNotify watchers', () => {
@@ -171,5 +171,32 @@ describe('watch hub', () => {
     expect(driver.hub.cancelWatch(7)).toMatchObject({ canceled: true, watchId: 7 });
     expect(driver.hub.size).toBe(0);
     expect(driver.put('a', '4')).toEqual([]);
+  });
+});
+
+describe('watch hub contract', () => {
+  it('asserts that it sees every revision', () => {
+    const store = new MVCCStore();
+    const hub = new WatchHub(store);
+    store.apply({ type: 'put', request: { key: b('a') } });
+    const skipped = store.apply({ type: 'put', request: { key: b('b') } });
+    expect(() => hub.onApplied(skipped.events, skipped.revision)).toThrow(/every revision/);
+  });
+
+  it('catches up in bounded steps and then turns synced', () => {
+    const driver = new Driver();
+    for (let i = 0; i < 50; i++) {
+      driver.put(`k${i % 5}`, String(i)); // revisions 2..51
+    }
+    const id = expectOk(driver.hub.createWatch({ key: b('k'), rangeEnd: b('l'),
+      startRevision: 2 })).watchId;
+    const seen: string[] = [];
+    for (let round = 0; round < 20 && driver.hub.readyWatchIds().includes(id); round++) {
+      seen.push(...events(driver.hub.drain(id, { eventsMax: 7 })));
+    }
+    expect(seen).toHaveLength(50);
+    expect(seen[49]).toBe('PUT k4@51');
+    driver.put('k0', 'live');
+    expect(events(driver.hub.drain(id))).toEqual(['PUT k0@52']);
   });
 });
