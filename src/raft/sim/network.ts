@@ -153,7 +153,10 @@ export class SimNetwork {
       this.stats.overflowed++;
       return;
     }
-    let deliverAt = now + this.random.int(2);
+    // One tick of latency; jitter of one more tick only when reordering is enabled, so a
+    // run without the delay faults keeps every link FIFO, like a TCP stream.
+    let deliverAt = now + 1;
+    if (this.faults.reorderProbability > 0) deliverAt += this.random.int(2);
     if (this.random.chance(this.faults.delayProbability)) {
       this.stats.delayed++;
       deliverAt += 1 + this.random.int(this.faults.delayTicksMax);

@@ -24,8 +24,12 @@ export interface ShrinkResult {
   readonly runs: number;
 }
 
-/** Shrinks the failing `original` run; returns it unchanged when nothing smaller fails. */
-export function shrinkFailure(original: SimResult): ShrinkResult {
+/**
+ * Shrinks the failing `original` run; returns it unchanged when nothing smaller fails.
+ * `runner` runs one candidate (tests inject a fake; the default is the real simulation).
+ */
+export function shrinkFailure(original: SimResult,
+  runner: (options: SimOptions) => SimResult = runSimulation): ShrinkResult {
   const invariant = original.failure?.invariant;
   if (invariant === undefined) return { result: original, runs: 0 };
   let best = original;
@@ -33,7 +37,7 @@ export function shrinkFailure(original: SimResult): ShrinkResult {
   const attempt = (options: SimOptions): boolean => {
     if (runs >= simLimits.shrinkRunsMax) return false;
     runs++;
-    const result = runSimulation(options);
+    const result = runner(options);
     if (!failsWith(result, invariant)) return false;
     best = result;
     return true;
