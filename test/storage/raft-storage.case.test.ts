@@ -166,11 +166,13 @@ describe('LevelStorage corruption checks', () => {
     await storage.load();
     await storage.writeReady({ hardState: null, entries: [entry(1, 1)], snapshot: null });
     await storage.close();
-    const raw = new Level<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const raw = new Level<Buffer, Buffer>(directory, {
+      keyEncoding: 'buffer', valueEncoding: 'buffer',
+    });
     const key = Buffer.from([0x65, 0, 0, 0, 0, 0, 0, 0, 1]);
     const value = await raw.get(key);
     if (value === undefined) throw new Error('entry missing');
-    value[value.length - 1] ^= 0xff;
+    value.writeUInt8(value.readUInt8(value.length - 1) ^ 0xff, value.length - 1);
     await raw.put(key, value);
     await raw.close();
     const reopened = new LevelStorage(directory);
