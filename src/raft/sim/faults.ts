@@ -11,8 +11,9 @@
  *   directed link is cut (A reaches B, B no longer reaches A).
  *
  * Contract: at most a minority of the initial cluster size is down at once, so that the
- * workload keeps making progress; safety is checked whatever happens, and the final phase
- * restarts everybody. `healAll` ends every fault for the final (liveness) phase.
+ * workload keeps making progress, except for an occasional power cut that crashes every
+ * node at once (each restarts from its disk alone); safety is checked whatever happens, and
+ * the final phase restarts everybody. `healAll` ends every fault for the final (liveness) phase.
  */
 import { assert } from '../../util/assert.js';
 import type { SeededRandom } from '../../util/prng.js';
@@ -165,6 +166,10 @@ export class FaultInjector {
   private crash(context: SimContext, random: SeededRandom): void {
     const down = context.nodes().filter((node) => !node.retired && !node.isUp()).length;
     const armed = context.nodes().filter((node) => node.crashArmed !== null).length;
+    if (down + armed === 0 && random.chance(0.1)) {
+      this.crashAll(context, random);
+      return;
+    }
     if (down + armed >= Math.floor((context.options.clusterSize - 1) / 2)) return;
     const candidates = context.liveNodes().filter((node) => node.crashArmed === null);
     if (candidates.length === 0) return;
@@ -177,6 +182,16 @@ export class FaultInjector {
     } else {
       node.crashArmed = random.pick(crashPoints);
       context.trace('crash', `node ${node.id} armed to crash ${node.crashArmed} of its next Ready`);
+    }
+  }
+
+  /** Crashes every live node at once (a power cut): only the disks carry the cluster on. */
+  private crashAll(context: SimContext, random: SeededRandom): void {
+    const electionTicks = context.parameters.electionTicks;
+    for (const node of context.liveNodes()) {
+      this.restartAt.set(node.id, context.time() + 1 + random.int(4 * electionTicks));
+      context.crashNode(node, 'power cut: the whole cluster crashes');
+      this.counts.crash++;
     }
   }
 

@@ -391,11 +391,12 @@ export class Simulation implements SimContext {
       }
       this.stepOnce(false);
     }
-    const convergedBy = this.now + 200 * electionTicks;
+    const budgetTicks = this.convergenceBudgetTicks();
+    const convergedBy = this.now + budgetTicks;
     while (!this.converged()) {
       if (this.now > convergedBy) {
         throw new InvariantViolation('liveness', `members did not converge within ` +
-          `${200 * electionTicks} ticks after every fault healed: ${this.lagReport()}`,
+          `${budgetTicks} ticks after every fault healed: ${this.lagReport()}`,
           this.stepCount);
       }
       this.stepOnce(false);
@@ -404,6 +405,18 @@ export class Simulation implements SimContext {
       nodeId: node.id, appliedIndex: node.app!.appliedIndex, values: node.app!.values,
     })));
     this.trace('final', `converged at commit ${this.leader()!.raft!.status().commit}`);
+  }
+
+  /**
+   * Returns the ticks members get to converge once healed: 200 election timeouts, plus four
+   * ticks per snapshot chunk (the core sends one chunk per round trip, and a lagging member
+   * may need the leader's whole snapshot) for each member that may need it.
+   */
+  private convergenceBudgetTicks(): number {
+    const leader = this.leader();
+    const snapshotBytes = leader?.storage.persistedSnapshot()?.data.length ?? 0;
+    const chunks = Math.ceil(snapshotBytes / this.parameters.snapshotChunkBytes);
+    return 200 * this.parameters.electionTicks + 4 * chunks * this.allNodes.length;
   }
 
   private members(): SimNode[] {
