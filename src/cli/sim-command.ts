@@ -105,7 +105,7 @@ async function campaign(flags: SimFlags): Promise<boolean> {
     `${flags.sizes.join(',')} = ${total} runs, ${flags.steps} steps each, faults ` +
     `${flags.faults.join(',') || 'none'}, ${flags.workers} worker(s)`);
   const started = performance.now();
-  const progress = makeProgress(total, started);
+  const progress = makeProgress({ total, started });
   const summary = flags.workers <= 1
     ? runCampaign(options, ({ failed }) => {
       progress(1, failed === null ? [] : formatFailedRun(failed, failureTraceLinesMax));
@@ -115,7 +115,7 @@ async function campaign(flags: SimFlags): Promise<boolean> {
   return summary.failed.length > 0;
 }
 
-function makeProgress(total: number, started: number):
+function makeProgress({ total, started }: { total: number; started: number }):
   (runs: number, failedLines: readonly string[]) => void {
   let done = 0;
   let failed = 0;

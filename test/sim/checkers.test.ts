@@ -10,12 +10,16 @@ import { InvariantViolation } from '../../src/raft/sim/failure.js';
 import type { Invariant } from '../../src/raft/sim/failure.js';
 import { HistoryChecker } from '../../src/raft/sim/history-checker.js';
 import { SafetyChecker } from '../../src/raft/sim/safety-checker.js';
-import type { LeaderLogView } from '../../src/raft/sim/safety-checker.js';
+import type { LeaderLogView, Observer } from '../../src/raft/sim/safety-checker.js';
 import { EntryType } from '../../src/raft/types.js';
 import type { Entry } from '../../src/raft/types.js';
 
 function entry(index: number, term: number, value: string): Entry {
   return { index, term, type: EntryType.Normal, data: encodeValue(value) };
+}
+
+function at(step: number, nodeId: number): Observer {
+  return { step, nodeId };
 }
 
 function violationOf(action: () => void): Invariant | null {
@@ -44,35 +48,35 @@ function apps(...states: Array<[number, number, Array<[string, number]>]>) {
 describe('election safety', () => {
   it('reports two leaders in one term', () => {
     const checker = new SafetyChecker();
-    checker.observeLeader(1, 1, 2);
-    checker.observeLeader(2, 1, 2);
-    checker.observeLeader(3, 2, 3);
-    expect(violationOf(() => checker.observeLeader(4, 3, 2))).toBe('election-safety');
+    checker.observeLeader(at(1, 1), 2);
+    checker.observeLeader(at(2, 1), 2);
+    checker.observeLeader(at(3, 2), 3);
+    expect(violationOf(() => checker.observeLeader(at(4, 3), 2))).toBe('election-safety');
   });
 });
 
 describe('log matching', () => {
   it('reports a different entry under the same (index, term)', () => {
     const checker = new SafetyChecker();
-    checker.observeAppended(1, 1, [entry(1, 1, 'a'), entry(2, 1, 'b')], 0);
-    checker.observeAppended(2, 2, [entry(2, 1, 'b')], 1);
-    expect(violationOf(() => checker.observeAppended(3, 3, [entry(2, 1, 'x')], 1)))
+    checker.observeAppended(at(1, 1), [entry(1, 1, 'a'), entry(2, 1, 'b')], 0);
+    checker.observeAppended(at(2, 2), [entry(2, 1, 'b')], 1);
+    expect(violationOf(() => checker.observeAppended(at(3, 3), [entry(2, 1, 'x')], 1)))
       .toBe('log-matching');
   });
 
   it('reports the same (index, term) after different predecessors', () => {
     const checker = new SafetyChecker();
-    checker.observeAppended(1, 1, [entry(3, 2, 'c')], 1);
-    expect(violationOf(() => checker.observeAppended(2, 2, [entry(3, 2, 'c')], 2)))
+    checker.observeAppended(at(1, 1), [entry(3, 2, 'c')], 1);
+    expect(violationOf(() => checker.observeAppended(at(2, 2), [entry(3, 2, 'c')], 2)))
       .toBe('log-matching');
   });
 
   it('reports nodes committing different entries at one index', () => {
     const checker = new SafetyChecker();
-    checker.observeCommitted(1, 1, { index: 5, nodeTerm: 3, entry: entry(5, 3, 'a') });
-    checker.observeCommitted(2, 2, { index: 5, nodeTerm: 3, entry: entry(5, 3, 'a') });
+    checker.observeCommitted(at(1, 1), { index: 5, nodeTerm: 3, entry: entry(5, 3, 'a') });
+    checker.observeCommitted(at(2, 2), { index: 5, nodeTerm: 3, entry: entry(5, 3, 'a') });
     expect(violationOf(() =>
-      checker.observeCommitted(3, 3, { index: 5, nodeTerm: 4, entry: entry(5, 4, 'b') })))
+      checker.observeCommitted(at(3, 3), { index: 5, nodeTerm: 4, entry: entry(5, 4, 'b') })))
       .toBe('log-matching');
   });
 });
@@ -80,35 +84,35 @@ describe('log matching', () => {
 describe('leader completeness', () => {
   it('reports a new leader that lacks an entry committed in an earlier term', () => {
     const checker = new SafetyChecker();
-    checker.observeCommitted(1, 1, { index: 1, nodeTerm: 1, entry: entry(1, 1, 'a') });
-    checker.observeCommitted(1, 1, { index: 2, nodeTerm: 2, entry: entry(2, 2, 'b') });
+    checker.observeCommitted(at(1, 1), { index: 1, nodeTerm: 1, entry: entry(1, 1, 'a') });
+    checker.observeCommitted(at(1, 1), { index: 2, nodeTerm: 2, entry: entry(2, 2, 'b') });
     const complete = logView([entry(1, 1, 'a'), entry(2, 2, 'b'), entry(3, 3, '')]);
-    expect(violationOf(() => checker.checkLeaderLog(2, { nodeId: 2, term: 3 }, complete)))
+    expect(violationOf(() => checker.checkLeaderLog({ ...at(2, 2), term: 3 }, complete)))
       .toBeNull();
     const lacking = logView([entry(1, 1, 'a'), entry(2, 3, '')]);
-    expect(violationOf(() => checker.checkLeaderLog(3, { nodeId: 3, term: 3 }, lacking)))
+    expect(violationOf(() => checker.checkLeaderLog({ ...at(3, 3), term: 3 }, lacking)))
       .toBe('leader-completeness');
   });
 
   it('accepts entries covered by the leader snapshot and ignores later commits', () => {
     const checker = new SafetyChecker();
-    checker.observeCommitted(1, 1, { index: 1, nodeTerm: 1, entry: entry(1, 1, 'a') });
-    checker.observeCommitted(1, 1, { index: 2, nodeTerm: 5, entry: entry(2, 5, 'z') });
+    checker.observeCommitted(at(1, 1), { index: 1, nodeTerm: 1, entry: entry(1, 1, 'a') });
+    checker.observeCommitted(at(1, 1), { index: 2, nodeTerm: 5, entry: entry(2, 5, 'z') });
     const view = logView([], { index: 1, term: 1 });
-    expect(violationOf(() => checker.checkLeaderLog(2, { nodeId: 2, term: 4 }, view)))
+    expect(violationOf(() => checker.checkLeaderLog({ ...at(2, 2), term: 4 }, view)))
       .toBeNull();
     const wrongSnapshot = logView([], { index: 1, term: 2 });
-    expect(violationOf(() => checker.checkLeaderLog(2, { nodeId: 2, term: 4 }, wrongSnapshot)))
-      .toBe('leader-completeness');
+    expect(violationOf(() => checker.checkLeaderLog({ ...at(2, 2), term: 4 },
+      wrongSnapshot))).toBe('leader-completeness');
   });
 });
 
 describe('state machine safety', () => {
   it('reports two nodes applying different entries at one index', () => {
     const checker = new SafetyChecker();
-    checker.observeApplied(1, 1, entry(7, 2, 'a'));
-    checker.observeApplied(2, 2, entry(7, 2, 'a'));
-    expect(violationOf(() => checker.observeApplied(3, 3, entry(7, 3, 'b'))))
+    checker.observeApplied(at(1, 1), entry(7, 2, 'a'));
+    checker.observeApplied(at(2, 2), entry(7, 2, 'a'));
+    expect(violationOf(() => checker.observeApplied(at(3, 3), entry(7, 3, 'b'))))
       .toBe('state-machine-safety');
   });
 

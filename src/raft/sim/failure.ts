@@ -13,6 +13,8 @@
  * - leader-completeness: a leader holds every entry committed in an earlier term;
  * - state-machine-safety: no two nodes apply different entries at one index;
  * - durability: every acknowledged write survives and is applied by every live member;
+ * - exactly-once: without network duplication, no value is ever applied twice (the client
+ *   never retries, so a second copy means the core appended one proposal twice);
  * - linearizable-read: a ReadIndex read sees every write acknowledged before it began;
  * - liveness: after faults heal a leader emerges and the members converge in bounded time;
  * - ready-contract: the core broke a Ready rule (gap in entries, apply out of order, ...);
@@ -24,6 +26,7 @@ export type Invariant =
   | 'leader-completeness'
   | 'state-machine-safety'
   | 'durability'
+  | 'exactly-once'
   | 'linearizable-read'
   | 'liveness'
   | 'ready-contract'

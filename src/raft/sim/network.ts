@@ -76,7 +76,7 @@ export class SimNetwork {
   send(message: Message, now: number): void {
     assert(message.from !== message.to, 'a node never sends to itself');
     this.stats.sent++;
-    if (this.isBlocked(message.from, message.to)) {
+    if (this.isBlocked({ source: message.from, target: message.to })) {
       this.stats.blocked++;
       return;
     }
@@ -111,7 +111,7 @@ export class SimNetwork {
     }
     const [item] = this.pool.splice(position, 1);
     assert(item !== undefined, 'due message vanished');
-    if (this.isBlocked(item.message.from, item.message.to)) {
+    if (this.isBlocked({ source: item.message.from, target: item.message.to })) {
       this.stats.blocked++;
       return null;
     }
@@ -126,8 +126,8 @@ export class SimNetwork {
   }
 
   /** Returns true when messages from `source` to `target` are lost. */
-  isBlocked(source: NodeId, target: NodeId): boolean {
-    return this.blockedLinks.has(source * linkKeyBase + target);
+  isBlocked(link: { source: NodeId; target: NodeId }): boolean {
+    return this.blockedLinks.has(link.source * linkKeyBase + link.target);
   }
 
   /** Returns true when any link is blocked. */

@@ -38,6 +38,12 @@ interface CommittedEntry {
   readonly nodeId: NodeId;
 }
 
+/** Observer names who observed something, and when: the step and the observing node. */
+export interface Observer {
+  readonly step: number;
+  readonly nodeId: NodeId;
+}
+
 /** LeaderLogView is what the completeness check needs of a new leader's log. */
 export interface LeaderLogView {
   readonly snapshotIndex: number;
@@ -67,15 +73,15 @@ export class SafetyChecker {
   }
 
   /** Records that `nodeId` is leader of `term` (Election Safety). */
-  observeLeader(step: number, nodeId: NodeId, term: number): void {
+  observeLeader(at: Observer, term: number): void {
     const known = this.leaders.get(term);
     if (known === undefined) {
-      this.leaders.set(term, nodeId);
+      this.leaders.set(term, at.nodeId);
       return;
     }
-    if (known !== nodeId) {
+    if (known !== at.nodeId) {
       throw new InvariantViolation('election-safety',
-        `two leaders in term ${term}: node ${known} and node ${nodeId}`, step);
+        `two leaders in term ${term}: node ${known} and node ${at.nodeId}`, at.step);
     }
   }
 
@@ -83,11 +89,10 @@ export class SafetyChecker {
    * Records entries a node appended to its log (Log Matching); `prevTerm` is the term of
    * the entry before `entries[0]` in that node's log, null when unknown.
    */
-  observeAppended(step: number, nodeId: NodeId, entries: readonly Entry[],
-    prevTerm: number | null): void {
+  observeAppended(at: Observer, entries: readonly Entry[], prevTerm: number | null): void {
     let previous = prevTerm;
     for (const entry of entries) {
-      this.observeOne(step, nodeId, entry, previous);
+      this.observeOne(at, entry, previous);
       previous = entry.term;
     }
   }
@@ -96,8 +101,9 @@ export class SafetyChecker {
    * Records that `nodeId`, at its current term `nodeTerm`, holds `entry` as committed; with
    * `entry` null (compacted at that node) only the commit term of a known index is updated.
    */
-  observeCommitted(step: number, nodeId: NodeId,
+  observeCommitted(at: Observer,
     commit: { index: number; nodeTerm: number; entry: Entry | null }): void {
+    const { step, nodeId } = at;
     const known = this.committed.get(commit.index);
     if (commit.entry === null) {
       if (known !== undefined) known.commitTerm = Math.min(known.commitTerm, commit.nodeTerm);
@@ -119,8 +125,8 @@ export class SafetyChecker {
   }
 
   /** Checks that a new leader of `term` holds every entry committed before `term`. */
-  checkLeaderLog(step: number, leader: { nodeId: NodeId; term: number },
-    log: LeaderLogView): void {
+  checkLeaderLog(leader: Observer & { term: number }, log: LeaderLogView): void {
+    const step = leader.step;
     for (const [index, committed] of this.committed) {
       if (committed.commitTerm >= leader.term || index < log.snapshotIndex) continue;
       if (index === log.snapshotIndex) {
@@ -140,7 +146,8 @@ export class SafetyChecker {
   }
 
   /** Records that `nodeId` applied `entry` (State Machine Safety). */
-  observeApplied(step: number, nodeId: NodeId, entry: Entry): void {
+  observeApplied(at: Observer, entry: Entry): void {
+    const { step, nodeId } = at;
     const key = entryKey(entry);
     const known = this.applied.get(entry.index);
     if (known === undefined) {
@@ -158,8 +165,8 @@ export class SafetyChecker {
     }
   }
 
-  private observeOne(step: number, nodeId: NodeId, entry: Entry,
-    prevTerm: number | null): void {
+  private observeOne(at: Observer, entry: Entry, prevTerm: number | null): void {
+    const { step, nodeId } = at;
     let byTerm = this.seen.get(entry.index);
     if (byTerm === undefined) {
       byTerm = new Map();

@@ -42,6 +42,7 @@ import {
 } from './options.js';
 import type { RunParameters, RunStreams, SimOptions } from './options.js';
 import { SafetyChecker } from './safety-checker.js';
+import type { Observer } from './safety-checker.js';
 import { SimNode } from './sim-node.js';
 import { TraceRing } from './trace.js';
 import type { TraceEvent } from './trace.js';
@@ -277,6 +278,10 @@ export class Simulation implements SimContext {
     this.client.completeReads(this, node);
   }
 
+  private at(node: SimNode): Observer {
+    return { step: this.stepCount, nodeId: node.id };
+  }
+
   private maybeCrashAt(node: SimNode, point: SimNode['crashArmed']): boolean {
     if (node.crashArmed !== point) return false;
     this.crashNode(node, `crashed ${String(point)} of a Ready`);
@@ -295,12 +300,12 @@ export class Simulation implements SimContext {
     this.observeSoftState(node, ready);
     if (ready.entries.length > 0) {
       const prevTerm = raft.termAt(ready.entries[0]!.index - 1);
-      this.safety.observeAppended(this.stepCount, node.id, ready.entries, prevTerm);
+      this.safety.observeAppended(this.at(node), ready.entries, prevTerm);
     }
     const hardState = ready.hardState;
     if (hardState !== null && hardState.commit > node.observedCommit) {
       for (let index = node.observedCommit + 1; index <= hardState.commit; index++) {
-        this.safety.observeCommitted(this.stepCount, node.id,
+        this.safety.observeCommitted(this.at(node),
           { index, nodeTerm: hardState.term, entry: raft.entry(index) });
       }
       node.observedCommit = hardState.commit;
@@ -313,9 +318,9 @@ export class Simulation implements SimContext {
     const becameLeader = soft.role === Role.Leader &&
       (node.role !== Role.Leader || node.term !== soft.term);
     if (becameLeader) {
-      this.safety.observeLeader(this.stepCount, node.id, soft.term);
+      this.safety.observeLeader(this.at(node), soft.term);
       const meta = raft.snapshotMeta();
-      this.safety.checkLeaderLog(this.stepCount, { nodeId: node.id, term: soft.term }, {
+      this.safety.checkLeaderLog({ ...this.at(node), term: soft.term }, {
         snapshotIndex: meta.index, snapshotTerm: meta.term,
         entry: (index) => raft.entry(index),
       });
@@ -349,7 +354,11 @@ export class Simulation implements SimContext {
         `${entry.index} to apply after applied index ${app.appliedIndex}`, this.stepCount);
     }
     const outcome = app.apply(entry);
-    this.safety.observeApplied(this.stepCount, node.id, entry);
+    this.safety.observeApplied(this.at(node), entry);
+    if (outcome.value !== null && !outcome.fresh && !this.options.faults.includes('dup')) {
+      throw new InvariantViolation('exactly-once', `node ${node.id} applied ${outcome.value} ` +
+        `again at index ${entry.index} although no message was duplicated`, this.stepCount);
+    }
     if (outcome.value !== null) {
       this.history.observeApplied(outcome.value, entry.index);
       if (outcome.fresh) this.client.onApplied(this, node, outcome.value);
