@@ -49,7 +49,8 @@ export class SimClient {
   onTick(context: SimContext): void {
     const random = context.random('client');
     this.expire(context.time());
-    const live = context.liveNodes().filter((node) => !node.joiner || node.term > 0);
+    const live = context.liveNodes().filter((node) =>
+      (!node.joiner || node.term > 0) && !node.isPaused(context.time()));
     if (live.length === 0) return;
     if (random.chance(context.parameters.proposeProbability) &&
       this.pendingWrites.size < simLimits.pendingProposalsMax) {

@@ -31,7 +31,7 @@ export type FaultCounts = Record<FaultKind, number>;
 /** Returns zeroed fault counts. */
 export function emptyFaultCounts(): FaultCounts {
   return { drop: 0, dup: 0, delay: 0, partition: 0, oneway: 0, crash: 0, membership: 0,
-    transfer: 0, skew: 0 };
+    transfer: 0, skew: 0, pause: 0 };
 }
 
 /** FaultInjector injects the structural faults of one run. */
@@ -56,6 +56,7 @@ export class FaultInjector {
     if (this.has('crash') && random.chance(p)) this.crash(context, random);
     if (this.has('membership') && random.chance(p * 2)) this.reconcileMembership(context);
     if (this.has('transfer') && random.chance(p)) this.transfer(context, random);
+    if (this.has('pause') && random.chance(p)) this.pause(context, random);
   }
 
   /** Schedules the retirement of a node whose removal was applied. */
@@ -71,6 +72,7 @@ export class FaultInjector {
     this.healAt = -1;
     for (const node of context.nodes()) {
       node.crashArmed = null;
+      node.pausedUntil = -1;
       if (!node.retired && !node.isUp()) context.restartNode(node);
     }
     this.restartAt.clear();
@@ -195,6 +197,19 @@ export class FaultInjector {
     }
   }
 
+  /** Stalls a node (the leader half the time) for up to three election timeouts. */
+  private pause(context: SimContext, random: SeededRandom): void {
+    const now = context.time();
+    const candidates = context.liveNodes().filter((node) => !node.isPaused(now));
+    if (candidates.length === 0) return;
+    const leader = context.leader();
+    const node = leader !== null && !leader.isPaused(now) && random.chance(0.5) ? leader
+      : random.pick(candidates);
+    node.pausedUntil = now + 1 + random.int(3 * context.parameters.electionTicks);
+    this.counts.pause++;
+    context.trace('pause', `node ${node.id} (${node.role}) paused until t=${node.pausedUntil}`);
+  }
+
   private reconcileMembership(context: SimContext): void {
     const leader = context.leader();
     const raft = leader?.raft;
@@ -246,7 +261,9 @@ export class FaultInjector {
     const targets = raft.membership().voters.filter((id) => id !== leader.id);
     if (targets.length === 0) return;
     const target = random.pick(targets);
-    const via = random.pick(context.liveNodes());
+    const responsive = context.liveNodes().filter((node) => !node.isPaused(context.time()));
+    if (responsive.length === 0) return;
+    const via = random.pick(responsive);
     const result = via.raft!.transferLeadership(target);
     this.counts.transfer++;
     context.stats.transfers++;

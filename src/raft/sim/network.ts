@@ -119,6 +119,15 @@ export class SimNetwork {
     return item.message;
   }
 
+  /**
+   * Puts a taken message back to arrive at `deliverAt` (its recipient is paused), with no
+   * fault applied: the bytes already crossed the network and wait in the socket buffer.
+   */
+  defer(message: Message, deliverAt: number): void {
+    this.insert({ message, deliverAt, seq: this.seq++ });
+    this.stats.delivered--;
+  }
+
   /** Blocks the directed link `source` → `target`. */
   block(link: { source: NodeId; target: NodeId }): void {
     assert(link.source !== link.target, 'cannot block a self link');
@@ -161,7 +170,11 @@ export class SimNetwork {
       this.stats.delayed++;
       deliverAt += 1 + this.random.int(this.faults.delayTicksMax);
     }
-    const item: InFlight = { message: { ...message }, deliverAt, seq: this.seq++ };
+    this.insert({ message: { ...message }, deliverAt, seq: this.seq++ });
+  }
+
+  private insert(item: InFlight): void {
+    const deliverAt = item.deliverAt;
     // Binary search for the first slot with a later delivery time (FIFO among equals).
     let low = 0;
     let high = this.pool.length;

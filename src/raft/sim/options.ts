@@ -15,7 +15,8 @@ import { SeededRandom } from '../../util/prng.js';
 /**
  * FaultKind names one family of faults the simulator can inject. `skew` gives each node its
  * own clock rate (0.5x to 2x ticks per round), so lease-like shortcuts, which are only
- * safe with bounded clock drift, get caught.
+ * safe with bounded clock drift, get caught. `pause` stalls a node (often the leader) like a
+ * long GC pause: it neither ticks nor handles messages, which queue up and arrive on resume.
  */
 export type FaultKind =
   | 'drop'
@@ -26,11 +27,13 @@ export type FaultKind =
   | 'crash'
   | 'membership'
   | 'transfer'
-  | 'skew';
+  | 'skew'
+  | 'pause';
 
 /** Every fault kind, in the canonical order used in replay commands. */
 export const allFaultKinds: readonly FaultKind[] = [
   'drop', 'dup', 'delay', 'partition', 'oneway', 'crash', 'membership', 'transfer', 'skew',
+  'pause',
 ];
 
 /** The limits of the simulator itself; each is documented with its behaviour at the bound. */

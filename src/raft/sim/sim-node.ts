@@ -52,6 +52,8 @@ export class SimNode {
   term = 0;
   /** The highest commit index already reported to the checkers in this incarnation. */
   observedCommit = 0;
+  /** The node is stalled (no ticks, no message handling) while time < pausedUntil. */
+  pausedUntil = -1;
   /** Ticks this node's clock advances per tick round (1 unless clocks are skewed). */
   clockRate = 1;
   /** Fractional ticks owed to this node's clock. */
@@ -69,6 +71,11 @@ export class SimNode {
   /** Returns true when the node is running. */
   isUp(): boolean {
     return this.raft !== null;
+  }
+
+  /** Returns true when the node is stalled at time `now`. */
+  isPaused(now: number): boolean {
+    return now < this.pausedUntil;
   }
 
   /** Starts (or restarts) the node from its disk with `config`. */
@@ -94,6 +101,7 @@ export class SimNode {
     this.raft = null;
     this.app = null;
     this.crashArmed = null;
+    this.pausedUntil = -1;
     this.readStates.length = 0;
     this.role = Role.Follower;
   }

@@ -226,6 +226,7 @@ export class Simulation implements SimContext {
     this.now++;
     this.stats.ticks++;
     for (const node of this.liveNodes()) {
+      if (node.isPaused(this.now)) continue;
       for (let ticks = node.ticksDue(); ticks > 0 && node.isUp(); ticks--) {
         node.raft!.tick();
         this.processReadys(node);
@@ -244,6 +245,10 @@ export class Simulation implements SimContext {
     const node = this.byId.get(message.to);
     if (node === undefined || !node.isUp()) {
       this.stats.messagesDropped++;
+      return;
+    }
+    if (node.isPaused(this.now)) {
+      this.network.defer(message, node.pausedUntil);
       return;
     }
     if (!node.raft!.step(message)) this.stats.messagesRejected++;
