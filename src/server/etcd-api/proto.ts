@@ -1,0 +1,172 @@
+/**
+ * @module server/etcd-api/proto
+ * Loads proto/etcd/rpc.proto (etcdserverpb, with mvccpb and authpb) with protobufjs and builds
+ * @grpc/grpc-js method definitions from it.
+ *
+ * Contract of the server-side definitions (`serverMethod`):
+ * - `requestDeserialize` NEVER throws (grpc-js would answer INTERNAL): a request larger than
+ *   `requestBytesMax` becomes ETCD_ERR_REQUEST_TOO_LARGE without being decoded, malformed
+ *   bytes become ETCD_ERR_MALFORMED_REQUEST, and a decoder's own EtcdError (an unsafe
+ *   integer, an invalid enum) passes through. The handler receives either the decoded
+ *   request or that EtcdError and MUST check first (`instanceof EtcdError`).
+ * - `responseSerialize` encodes a plain object with `Type.encode` (no `fromObject`, no JSON):
+ *   numbers for 64-bit fields, Uint8Array for bytes, camelCase names as protobufjs uses.
+ *
+ * The proto directory is found by walking up from this module to the folder holding
+ * package.json, because the code runs both from src/ (vitest) and from dist/src/ (built).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MethodDefinition } from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+import { EtcdError, etcdError } from './errors.js';
+import { requestBytesMax } from './limits.js';
+
+/** How many folders `packageRootOf` climbs at most before giving up. */
+const packageRootDepthMax = 8;
+
+/** Finds the folder holding package.json, starting at `moduleUrl`'s folder and going up. */
+export function packageRootOf(moduleUrl: string): string {
+  let directory = dirname(fileURLToPath(moduleUrl));
+  for (let depth = 0; depth < packageRootDepthMax; depth++) {
+    if (existsSync(join(directory, 'package.json'))) {
+      return directory;
+    }
+    directory = dirname(directory);
+  }
+  throw new Error(`no package.json above ${moduleUrl}`);
+}
+
+/** The folder holding rpc.proto, kv.proto and auth.proto. */
+export const etcdProtoDirectory = join(packageRootOf(import.meta.url), 'proto', 'etcd');
+
+function loadRoot(): protobuf.Root {
+  const root = new protobuf.Root();
+  // NB: imports ("kv.proto") resolve next to the importing file, inside proto/etcd.
+  root.loadSync(join(etcdProtoDirectory, 'rpc.proto'));
+  root.resolveAll();
+  return root;
+}
+
+/** The protobufjs root holding etcdserverpb, mvccpb and authpb. */
+export const etcdRoot = loadRoot();
+
+/** The etcd gRPC services Coracle serves. */
+export type EtcdServiceName = 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth';
+
+/** A decoded protobufjs message read field by field (see decode.ts). */
+export type WireMessage = Readonly<Record<string, unknown>>;
+
+/** Returns the protobufjs Service `etcdserverpb.<name>`. */
+export function etcdService(name: EtcdServiceName): protobuf.Service {
+  return etcdRoot.lookupService(`etcdserverpb.${name}`);
+}
+
+/** Returns the Buffer grpc-js needs for the bytes protobufjs wrote (no copy under Node). */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+function methodOf(service: protobuf.Service, methodName: string): protobuf.Method {
+  const method = service.methods[methodName];
+  if (method === undefined) {
+    throw new Error(`etcd proto has no method ${service.name}.${methodName}`);
+  }
+  method.resolve();
+  return method;
+}
+
+function resolvedTypes(method: protobuf.Method): { request: protobuf.Type;
+  response: protobuf.Type; } {
+  const request = method.resolvedRequestType;
+  const response = method.resolvedResponseType;
+  if (request === null || response === null) {
+    throw new Error(`unresolved types for ${method.name}`);
+  }
+  return { request, response };
+}
+
+/** The gRPC path of a method, e.g. "/etcdserverpb.KV/Range". */
+function methodPath(service: protobuf.Service, method: protobuf.Method): string {
+  return `/${service.fullName.replace(/^\./, '')}/${method.name}`;
+}
+
+/** Decodes request bytes, turning every failure into an EtcdError value (never throws). */
+function decodeRequest<R>(
+  type: protobuf.Type, bytes: Buffer, decode: (wire: WireMessage) => R,
+): R | EtcdError {
+  if (bytes.length > requestBytesMax) {
+    return etcdError('ETCD_ERR_REQUEST_TOO_LARGE');
+  }
+  try {
+    // NB: a decoded protobufjs Message is a plain record of its fields (WireMessage).
+    const wire: WireMessage = type.decode(bytes);
+    return decode(wire);
+  } catch (error) {
+    if (error instanceof EtcdError) {
+      return error;
+    }
+    const detail = error instanceof Error ? error.message : String(error);
+    return etcdError('ETCD_ERR_MALFORMED_REQUEST', { detail, cause: error });
+  }
+}
+
+/**
+ * Builds the server-side definition of `service.method`: requests are decoded by `decode`
+ * (see the module comment), responses are plain objects encoded with `Type.encode`.
+ */
+export function serverMethod<R>(
+  serviceName: EtcdServiceName, methodName: string, decode: (wire: WireMessage) => R,
+): MethodDefinition<R | EtcdError, object> {
+  const service = etcdService(serviceName);
+  const method = methodOf(service, methodName);
+  const types = resolvedTypes(method);
+  return {
+    path: methodPath(service, method),
+    requestStream: method.requestStream === true,
+    responseStream: method.responseStream === true,
+    originalName: method.name,
+    // NB: the two client-side functions are never used by the server; they exist because
+    // grpc-js's MethodDefinition has them, and so a definition can also drive a client.
+    requestSerialize: () => {
+      throw new Error(`${method.name}: a server definition does not serialize requests`);
+    },
+    requestDeserialize: (bytes: Buffer) => decodeRequest(types.request, bytes, decode),
+    responseSerialize: (value: object) => toBuffer(types.response.encode(value).finish()),
+    responseDeserialize: (bytes: Buffer) => types.response.decode(bytes),
+  };
+}
+
+/** Conversion used by `clientServiceDefinition`: 64-bit fields become numbers. */
+const clientConversion: protobuf.IConversionOptions = {
+  longs: Number, defaults: true, arrays: true, oneofs: true,
+};
+
+/**
+ * Builds a client-side service definition of `etcdserverpb.<name>` for tools and tests:
+ * requests are plain objects converted with `fromObject`, responses are plain objects with
+ * 64-bit fields as numbers and defaults filled in. Use with grpc.makeGenericClientConstructor.
+ */
+export function clientServiceDefinition(
+  serviceName: EtcdServiceName,
+): Record<string, MethodDefinition<object, Record<string, unknown>>> {
+  const service = etcdService(serviceName);
+  const definition: Record<string, MethodDefinition<object, Record<string, unknown>>> = {};
+  for (const methodName of Object.keys(service.methods)) {
+    const method = methodOf(service, methodName);
+    const types = resolvedTypes(method);
+    definition[methodName] = {
+      path: methodPath(service, method),
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
+      requestSerialize: (value: object) =>
+        toBuffer(types.request.encode(types.request.fromObject(value)).finish()),
+      requestDeserialize: (bytes: Buffer) => types.request.decode(bytes),
+      responseSerialize: (value: object) => toBuffer(types.response.encode(value).finish()),
+      responseDeserialize: (bytes: Buffer) =>
+        types.response.toObject(types.response.decode(bytes), clientConversion),
+    };
+  }
+  return definition;
+}
