@@ -77,8 +77,8 @@ describe('shrinking', () => {
     // least 150 steps run: the shrinker must find FAULTS=crash and STEPS=150.
     const fake = (options: SimOptions): SimResult => {
       const fails = options.faults.includes('crash') && options.steps >= 150;
-      const base = { options, ok: !fails, steps: options.steps, stats: original.stats,
-        faults: original.faults, trace: [], replay: replayCommand(options) };
+      const base = { seed: options.seed, options, ok: !fails, steps: options.steps,
+        stats: original.stats, faults: original.faults, trace: [], replay: replayCommand(options) };
       if (!fails) return base;
       return { ...base, failure: { invariant: 'election-safety', message: 'fake', step: 150 } };
     };

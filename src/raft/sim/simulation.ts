@@ -49,6 +49,8 @@ import type { TraceEvent } from './trace.js';
 
 /** SimResult is the outcome of one run. */
 export interface SimResult {
+  /** The run's seed (also in `options`), first so a printed result names it. */
+  readonly seed: number;
   readonly options: SimOptions;
   readonly ok: boolean;
   /** Steps executed, the healing phase included. */
@@ -473,7 +475,8 @@ export class Simulation implements SimContext {
     const faults = { ...this.injector.counts, drop: net.dropped, dup: net.duplicated,
       delay: net.delayed };
     const base = {
-      options: this.options, ok: failure === undefined, steps: this.stepCount,
+      seed: this.options.seed, options: this.options, ok: failure === undefined,
+      steps: this.stepCount,
       stats: { ...this.stats }, faults, trace: this.traceRing.list(),
       replay: replayCommand(this.options),
     };
