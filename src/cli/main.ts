@@ -7,6 +7,9 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerServerCommand } from './server-command.js';
+import { registerStatusCommand } from './status-command.js';
+import { registerUpCommand } from './up-command.js';
 import { registerSimCommand } from './sim-command.js';
 import { registerPlannedCommands } from './planned-commands.js';
 import { AssertionError } from '../util/assert.js';
@@ -24,6 +27,9 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-v, --version', 'print the Coracle version')
     .showHelpAfterError();
   registerSimCommand(program);
+  registerServerCommand(program);
+  registerUpCommand(program);
+  registerStatusCommand(program);
   registerPlannedCommands(program);
   return program;
 }

@@ -7,10 +7,7 @@
 import type { Command } from 'commander';
 
 const planned: ReadonlyArray<{ name: string; summary: string }> = [
-  { name: 'server', summary: 'run one control-plane peer (Raft + store + APIs)' },
-  { name: 'up', summary: 'start a whole local cluster (3 peers + agents)' },
   { name: 'agent', summary: 'run a node agent (kubelet + proxy)' },
-  { name: 'status', summary: 'show members, leader, term, commit/applied index and lag' },
   { name: 'chaos', summary: 'fault injection against a live cluster with history checking' },
   { name: 'bench', summary: 'benchmarks, side by side with etcd when installed' },
 ];
@@ -26,7 +23,7 @@ export function registerPlannedCommands(program: Command): void {
       .allowExcessArguments(true)
       .action(() => {
         console.error(`coracle ${name}: not built yet in this version of Coracle. ` +
-          'What works today: `coracle sim` (the deterministic Raft simulator).');
+          'See `coracle --help` for what works today.');
         process.exitCode = 2;
       });
   }

@@ -229,9 +229,7 @@ export class RaftNode {
     assertSafeIndex(index, 'compact index');
     assert(index <= this.log.applied, 'compact beyond the applied index');
     if (index <= this.log.snapshotMeta.index) return;
-    const term = this.log.termAt(index);
-    assert(term !== null, 'compact index must be in the log');
-    this.log.compact({ index, term, membership: this.membershipAt(index) }, data);
+    this.log.compact(this.snapshotMetaFor(index), data);
     const keep = this.membershipHistory.filter((record) => record.index > index);
     this.membershipHistory = [{ index, membership: this.membershipAt(index) }, ...keep];
   }
@@ -333,6 +331,17 @@ export class RaftNode {
   /** Returns the term of the entry at `index`, or null when compacted or absent. */
   termAt(index: number): number | null {
     return this.log.termAt(index);
+  }
+
+  /**
+   * Returns the metadata a snapshot taken at `index` (at or below the applied index) must
+   * carry, so the shell can persist it BEFORE calling `compact(index, data)`.
+   */
+  snapshotMetaFor(index: number): Snapshot['meta'] {
+    assert(index <= this.log.applied, 'snapshot beyond the applied index');
+    const term = this.log.termAt(index);
+    assert(term !== null, 'snapshot index must be in the log');
+    return { index, term, membership: this.membershipAt(index) };
   }
 
   /** Returns the snapshot the log starts after (index 0 when there is none). */

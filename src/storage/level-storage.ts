@@ -7,6 +7,7 @@
  * 'e' u64(index)   log entry (storage/codec)         'h'  hard state
  * 'p'              snapshot metadata                  'd'  snapshot data
  * 'a'              applied index (f64 + crc)          'i'  cluster identity (JSON)
+ * 'm'              member registry (JSON)
  * 's' <row key>    MVCC store rows (store/rows)
  * ```
  * Every write is one `batch`; Raft state batches use `sync: true` so they are on disk before
@@ -32,6 +33,7 @@ const keySnapshotMeta = Buffer.from('p');
 const keySnapshotData = Buffer.from('d');
 const keyApplied = Buffer.from('a');
 const keyIdentity = Buffer.from('i');
+const keyMembers = Buffer.from('m');
 
 type BatchOperation =
   | { type: 'put'; key: Buffer; value: Buffer }
@@ -92,7 +94,11 @@ export class LevelStorage implements RaftStorage {
     }
     const identityRecord = await this.db.get(keyIdentity);
     const identity = identityRecord === undefined ? null : parseIdentity(identityRecord);
-    return { persisted: { hardState, snapshot, entries }, appliedIndex, storeRows, identity };
+    const membersRecord = await this.db.get(keyMembers);
+    const membersJSON = membersRecord === undefined ? null : membersRecord.toString('utf8');
+    return {
+      persisted: { hardState, snapshot, entries }, appliedIndex, storeRows, identity, membersJSON,
+    };
   }
 
   private async loadSnapshot(): Promise<Snapshot | null> {
@@ -183,6 +189,9 @@ export class LevelStorage implements RaftStorage {
       } else {
         operations.push({ type: 'del', key: rowKey(mutation.key) });
       }
+    }
+    if (write.membersJSON !== undefined) {
+      operations.push({ type: 'put', key: keyMembers, value: Buffer.from(write.membersJSON) });
     }
     operations.push({ type: 'put', key: keyApplied, value: encodeApplied(write.appliedIndex) });
     // NB: not synced. The log holding these entries is durable; a crash loses at most a

@@ -18,6 +18,7 @@ export class MemoryStorage implements RaftStorage {
   private appliedIndex = 0;
   private rows = new Map<string, Uint8Array>();
   private identity: ClusterIdentity | null = null;
+  private membersJSON: string | null = null;
 
   load(): Promise<LoadedState> {
     const entries = [...this.entries.values()].sort((a, b) => a.index - b.index);
@@ -27,6 +28,7 @@ export class MemoryStorage implements RaftStorage {
     return Promise.resolve({
       persisted: { hardState: this.hardState, snapshot: this.snapshot, entries },
       appliedIndex: this.appliedIndex, storeRows, identity: this.identity,
+      membersJSON: this.membersJSON,
     });
   }
 
@@ -56,6 +58,7 @@ export class MemoryStorage implements RaftStorage {
       else this.rows.delete(bytesToBinary(mutation.key));
     }
     this.appliedIndex = write.appliedIndex;
+    if (write.membersJSON !== undefined) this.membersJSON = write.membersJSON;
     return Promise.resolve();
   }
 

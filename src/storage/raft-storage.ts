@@ -29,6 +29,8 @@ export interface LoadedState {
   readonly appliedIndex: number;
   readonly storeRows: readonly Row[];
   readonly identity: ClusterIdentity | null;
+  /** The member registry as of `appliedIndex` (JSON), or null before the first write. */
+  readonly membersJSON: string | null;
 }
 
 /** ReadyWrite is the durable part of one Ready. */
@@ -45,6 +47,8 @@ export interface AppliedWrite {
   readonly mutations: readonly RowMutation[];
   /** When set, every store row is replaced by these (a snapshot was installed). */
   readonly replaceRows?: readonly Row[];
+  /** The member registry after these entries (JSON), when it changed. */
+  readonly membersJSON?: string;
 }
 
 /** RaftStorage is the durable-state port; see the module comment for its atomicity rules. */

@@ -113,6 +113,11 @@ export class WatchHub {
     this.revision = history.revision;
   }
 
+  /** The store revision the hub has seen (every event up to it is fanned out). */
+  get currentRevision(): number {
+    return this.revision;
+  }
+
   /** Number of watchers, cancelled ones not yet drained included. */
   get size(): number {
     return this.watchers.size;

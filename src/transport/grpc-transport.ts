@@ -293,7 +293,8 @@ class PeerSender {
     error: grpc.ServiceError | null): void {
     if (this.stream !== stream || this.closed) return;
     this.stream = null;
-    if (error !== null && error.code !== grpc.status.UNAVAILABLE) {
+    const quiet = [grpc.status.UNAVAILABLE, grpc.status.CANCELLED];
+    if (error !== null && !quiet.includes(error.code)) {
       this.options.logger.warn({ peer: this.id, code: error.code, details: error.details },
         'peer stream failed');
     }

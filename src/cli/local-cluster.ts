@@ -1,0 +1,127 @@
+/**
+ * @module cli/local-cluster
+ * A local cluster of `coracle server` child processes on loopback (`coracle up`): ports
+ * chosen once and remembered in DIR/cluster.json so a second `coracle up` on the same dir
+ * resumes the same cluster; every child is stopped by PID on shutdown.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EtcdClient } from '../server/etcd-client.js';
+import type { WireStatus } from '../server/etcd-client.js';
+
+/** PeerLayout is one peer's name and ports. */
+export interface PeerLayout {
+  readonly name: string;
+  readonly peerPort: number;
+  readonly clientPort: number;
+  readonly apiPort: number;
+}
+
+/** ClusterLayout is what DIR/cluster.json records. */
+export interface ClusterLayout {
+  readonly peers: readonly PeerLayout[];
+}
+
+/** Returns a free TCP port on 127.0.0.1 (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Loads DIR/cluster.json, or picks free ports for `peers` peers and writes it. */
+export async function loadOrCreateLayout(directory: string, peers: number):
+  Promise<ClusterLayout> {
+  const file = join(directory, 'cluster.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ClusterLayout;
+  mkdirSync(directory, { recursive: true });
+  const layout: PeerLayout[] = [];
+  for (let i = 1; i <= peers; i++) {
+    layout.push({ name: `p${i}`, peerPort: await freePort(), clientPort: await freePort(),
+      apiPort: await freePort() });
+  }
+  const created = { peers: layout };
+  writeFileSync(file, `${JSON.stringify(created, null, 2)}\n`);
+  return created;
+}
+
+/** Returns the path of the compiled CLI entry point. */
+export function cliEntry(): string {
+  return fileURLToPath(new URL('./main.js', import.meta.url));
+}
+
+/** Starts one peer of `layout` as a child process logging to DIR/logs/NAME.log. */
+export function spawnPeer(directory: string, layout: ClusterLayout, peer: PeerLayout,
+  extraArgs: readonly string[] = []): ChildProcess {
+  const initialCluster = layout.peers
+    .map((other) => `${other.name}=127.0.0.1:${other.peerPort}`).join(',');
+  mkdirSync(join(directory, 'logs'), { recursive: true });
+  const log = openSync(join(directory, 'logs', `${peer.name}.log`), 'a');
+  return spawn(process.execPath, [cliEntry(), 'server', '--name', peer.name,
+    '--data-dir', resolve(directory, 'data', peer.name),
+    '--peer-listen', `127.0.0.1:${peer.peerPort}`,
+    '--client-listen', `127.0.0.1:${peer.clientPort}`,
+    '--api-listen', `127.0.0.1:${peer.apiPort}`,
+    '--initial-cluster', initialCluster, ...extraArgs], {
+    stdio: ['ignore', log, log], env: { ...process.env, CORACLE_LOG_LEVEL: 'info' },
+  });
+}
+
+/** Asks every endpoint for its status; unreachable ones are left out. */
+export async function collectStatus(endpoints: readonly string[], timeoutMs = 1000):
+  Promise<Map<string, WireStatus>> {
+  const statuses = new Map<string, WireStatus>();
+  await Promise.all(endpoints.map(async (endpoint) => {
+    const client = new EtcdClient(endpoint);
+    try {
+      statuses.set(endpoint, await client.call<WireStatus>('Status', {}, timeoutMs));
+    } catch {
+      // Unreachable: reported as down by the caller.
+    } finally {
+      client.close();
+    }
+  }));
+  return statuses;
+}
+
+/** Waits until every endpoint answers and all agree on one leader; returns its id. */
+export async function waitForLeader(endpoints: readonly string[], deadlineMs: number):
+  Promise<number> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    const statuses = await collectStatus(endpoints);
+    const leaders = new Set([...statuses.values()].map((status) => status.leader));
+    if (statuses.size === endpoints.length && leaders.size === 1 && !leaders.has(0)) {
+      return [...leaders][0]!;
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+  throw new Error(`no leader agreed by all of ${endpoints.join(', ')} within ${deadlineMs} ms`);
+}
+
+/** Sends SIGTERM to every child, then SIGKILL to those still alive after `graceMs`. */
+export async function stopChildren(children: readonly ChildProcess[], graceMs: number):
+  Promise<void> {
+  const alive = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  const exited = alive.map((child) => new Promise<void>((resolveExit) => {
+    child.once('exit', () => resolveExit());
+  }));
+  for (const child of alive) child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    for (const child of alive) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, graceMs);
+  await Promise.all(exited);
+  clearTimeout(timer);
+}

@@ -1,0 +1,86 @@
+/**
+ * @module cli/up-command
+ * `coracle up` (what `npm start` runs): a whole local cluster in one command.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Command } from 'commander';
+import {
+  loadOrCreateLayout, spawnPeer, stopChildren, waitForLeader,
+} from './local-cluster.js';
+
+interface UpFlags {
+  peers: string;
+  dir: string;
+  agents: string;
+}
+
+/** Registers `coracle up`. */
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('start a local cluster of control-plane peers (Ctrl-C stops it)')
+    .option('--peers <n>', 'number of control-plane peers (first run only)', '3')
+    .option('--agents <n>', 'node agents (not built yet; must be 0)', '0')
+    .option('--dir <dir>', 'where the cluster keeps its data, logs and layout', '.coracle')
+    .action(async (flags: UpFlags) => {
+      const peers = Number(flags.peers);
+      if (!Number.isSafeInteger(peers) || peers < 1 || peers > 9) {
+        throw new Error('--peers must be between 1 and 9');
+      }
+      if (flags.agents !== '0') {
+        throw new Error('--agents: node agents are not built yet in this version');
+      }
+      await runUp(flags.dir, peers);
+    });
+}
+
+async function runUp(directory: string, peers: number): Promise<void> {
+  const layout = await loadOrCreateLayout(directory, peers);
+  const children: ChildProcess[] = layout.peers.map((peer) => spawnPeer(directory, layout, peer));
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping the cluster…');
+    await stopChildren(children, 10_000);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  for (const child of children) {
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        console.error(`a peer exited unexpectedly (code ${code}, signal ${signal}); ` +
+          `see ${directory}/logs`);
+        void stop(1);
+      }
+    });
+  }
+  const endpoints = layout.peers.map((peer) => `127.0.0.1:${peer.clientPort}`);
+  let leader: number;
+  try {
+    leader = await waitForLeader(endpoints, 30_000);
+  } catch (error) {
+    console.error(String(error));
+    await stop(1);
+    return;
+  }
+  printSummary(directory, layout.peers, endpoints, leader);
+}
+
+function printSummary(directory: string, peers: ReadonlyArray<{ name: string; peerPort: number;
+  clientPort: number }>, endpoints: readonly string[], leader: number): void {
+  console.log(`Coracle cluster is up (${peers.length} peers, data in ${directory}/data, logs ` +
+    `in ${directory}/logs)`);
+  for (const peer of peers) {
+    console.log(`  ${peer.name}  client 127.0.0.1:${peer.clientPort}  peer ` +
+      `127.0.0.1:${peer.peerPort}`);
+  }
+  console.log(`leader: member ${leader.toString(16)}`);
+  console.log('\nTry it with etcdctl (Debian package etcd-client):');
+  console.log(`  export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=${endpoints.join(',')}`);
+  console.log('  etcdctl put greeting hello && etcdctl get greeting');
+  console.log('  etcdctl endpoint status -w table');
+  console.log(`  npx coracle status --endpoints ${endpoints.join(',')}`);
+  console.log('\nCtrl-C stops every peer; `coracle up` again resumes the same cluster.');
+}

@@ -1,0 +1,371 @@
+/**
+ * @module server/peer
+ * The IO shell around the Raft core: ONE async loop owns the RaftNode and runs the Ready
+ * contract (shared/STYLE.md §2): persist (fsync), then send, then apply, then advance.
+ *
+ * ```
+ *  transport ──► inbox ─┐                      ┌─► storage.writeReady (ONE synced batch)
+ *  clients ──► proposals ├─► loop: step/tick/propose ─► ready() ─┼─► transport.send
+ *  timer ──► ticks ─────┘                      └─► state machine ─► storage.writeApplied
+ * ```
+ * Inputs arriving while the loop awaits the disk wait in bounded queues and are stepped
+ * together before the next Ready, so one fsync covers all of them (group commit). No
+ * client is answered before its entry is committed on a quorum and applied here.
+ */
+import { RaftNode } from '../raft/raft.js';
+import type { RaftStatus } from '../raft/raft.js';
+import { makeRaftConfig } from '../raft/config.js';
+import { ConfChangeType, DropReason, Role } from '../raft/types.js';
+import type { ConfChange, Message, NodeId, Ready } from '../raft/types.js';
+import type { RaftStorage, LoadedState } from '../storage/raft-storage.js';
+import type { Logger } from '../util/logger.js';
+import { SeededRandom } from '../util/prng.js';
+import { encodeCommand } from './command-codec.js';
+import type { ReplicatedOp } from './command-codec.js';
+import { etcdError } from './etcd-api/errors.js';
+import type { EtcdError } from './etcd-api/errors.js';
+import { ReadBarrier } from './read-barrier.js';
+import { StateMachine } from './state-machine.js';
+
+/** PeerTransport is the part of the transport the loop uses. */
+export interface PeerTransport {
+  send(messages: readonly Message[]): void;
+  setPeer(id: NodeId, address: string): void;
+  removePeer(id: NodeId): void;
+}
+
+/** PeerOptions configure the loop; every queue is bounded. */
+export interface PeerOptions {
+  readonly memberId: NodeId;
+  readonly storage: RaftStorage;
+  readonly transport: PeerTransport;
+  readonly logger: Logger;
+  /** Tick length in ms (default 100); election timeout = electionTicks ticks. */
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  /** Take a snapshot and compact the log every this many applied entries (default 10,000). */
+  readonly snapshotEntries: number;
+  /** How long a client request waits before "request timed out" (default 7,000 ms). */
+  readonly requestTimeoutMs: number;
+  /** Proposals waiting for apply at most (default 10,000); beyond: "too many requests". */
+  readonly proposalsPendingMax: number;
+  /** Messages waiting in the inbox at most (default 100,000); beyond: dropped. */
+  readonly inboxMessagesMax: number;
+  /** Called after each applied batch and role change (for controllers, status, leases). */
+  readonly onStateChange?: () => void;
+}
+
+interface PendingProposal {
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: EtcdError) => void;
+  readonly timer: NodeJS.Timeout;
+  /** The term in which it was handed to Raft (0 while still queued). */
+  term: number;
+}
+
+function dropError(reason: DropReason): EtcdError {
+  switch (reason) {
+    case DropReason.NoLeader: return etcdError('ETCD_ERR_NO_LEADER');
+    case DropReason.TransferInProgress: return etcdError('ETCD_ERR_LEADER_CHANGED');
+    case DropReason.TooManyUncommitted: return etcdError('ETCD_ERR_TOO_MANY_REQUESTS');
+    case DropReason.ConfChangePending:
+      return etcdError('ETCD_ERR_UNHEALTHY', { detail: 'a membership change is in progress' });
+    case DropReason.InvalidConfChange: return etcdError('ETCD_ERR_MEMBER_NOT_FOUND');
+    case DropReason.Removed: return etcdError('ETCD_ERR_STOPPED');
+    case DropReason.Invalid: return etcdError('ETCD_ERR_MALFORMED_REQUEST');
+    case DropReason.InvalidTransferTarget: return etcdError('ETCD_ERR_BAD_LEADER_TRANSFEREE');
+  }
+}
+
+/** Peer runs one control-plane peer's Raft loop (see the module comment). */
+export class Peer {
+  readonly raft: RaftNode;
+  readonly stateMachine: StateMachine;
+  readonly reads: ReadBarrier;
+  private readonly inbox: Message[] = [];
+  private readonly proposalQueue: Array<{ requestId: number; data: Uint8Array;
+    conf: ConfChange | null }> = [];
+  private readonly pending = new Map<number, PendingProposal>();
+  private requestIdNext = 1;
+  private pendingTicks = 0;
+  private wake: (() => void) | null = null;
+  private stopped = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private tickTimer: NodeJS.Timeout | null = null;
+  private lastLeader: NodeId = 0;
+  private lastRole: Role = Role.Follower;
+  /** Membership changes waiting to be applied: request id → the change. */
+  private readonly confWaiters = new Map<number, ConfChange>();
+  /** Set when a synced write failed: the peer stops acknowledging anything (crash-stop). */
+  private fatalError: Error | null = null;
+
+  /** Builds the peer from loaded durable state. */
+  constructor(private readonly options: PeerOptions, loaded: LoadedState) {
+    const snapshotIndex = loaded.persisted.snapshot?.meta.index ?? 0;
+    const appliedIndex = Math.max(loaded.appliedIndex, snapshotIndex);
+    this.stateMachine = new StateMachine(options.memberId, loaded.storeRows,
+      loaded.membersJSON === null ? [] : JSON.parse(loaded.membersJSON) as []);
+    if (loaded.appliedIndex < snapshotIndex && loaded.persisted.snapshot !== null) {
+      // Crashed between persisting a received snapshot and applying it: apply it now.
+      this.stateMachine.restore(loaded.persisted.snapshot.data);
+    }
+    this.raft = new RaftNode(makeRaftConfig({
+      id: options.memberId, electionTicks: options.electionTicks, heartbeatTicks: 1,
+      random: new SeededRandom(options.memberId ^ Date.now()), logger: options.logger,
+      appliedIndex,
+    }), loaded.persisted);
+    this.reads = new ReadBarrier({
+      requestTimeoutMs: options.requestTimeoutMs,
+      appliedIndex: () => this.raft.status().applied,
+      wake: () => this.poke(),
+    });
+  }
+
+  /** Starts ticking and the loop. */
+  start(): void {
+    this.tickTimer = setInterval(() => {
+      this.pendingTicks = Math.min(this.pendingTicks + 1, this.options.electionTicks);
+      this.poke();
+    }, this.options.tickMs);
+    this.loopDone = this.run();
+  }
+
+  /** Stops the loop; pending requests fail with "server stopped". */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    this.poke();
+    await this.loopDone;
+    for (const [requestId, proposal] of this.pending) {
+      clearTimeout(proposal.timer);
+      proposal.reject(etcdError('ETCD_ERR_STOPPED'));
+      this.pending.delete(requestId);
+    }
+    this.reads.failAll(etcdError('ETCD_ERR_STOPPED'));
+  }
+
+  /** Queues messages from peers (dropped beyond the bound: Raft re-sends). */
+  receive(messages: readonly Message[]): void {
+    for (const message of messages) {
+      if (this.inbox.length >= this.options.inboxMessagesMax) break;
+      this.inbox.push(message);
+    }
+    this.poke();
+  }
+
+  /** Proposes a command; resolves with its apply result once applied on this peer. */
+  propose(op: ReplicatedOp): Promise<unknown> {
+    const requestId = this.requestIdNext++;
+    const data = encodeCommand({
+      memberId: this.options.memberId, requestId, nowMs: Date.now(), op,
+    });
+    return this.enqueueProposal(requestId, data, null);
+  }
+
+  /** Proposes a membership change; resolves once it is applied on this peer. */
+  proposeConfChange(change: ConfChange): Promise<unknown> {
+    return this.enqueueProposal(this.requestIdNext++, new Uint8Array(0), change);
+  }
+
+  /** Resolves once every write committed before the call is applied here (ReadIndex). */
+  readBarrier(): Promise<void> {
+    if (this.fatalError !== null) return Promise.reject(etcdError('ETCD_ERR_STOPPED'));
+    return this.reads.enqueue();
+  }
+
+  /** Asks Raft to hand leadership to `target`; resolves once it moved (or rejects). */
+  async transferLeadership(target: NodeId, timeoutMs = this.options.requestTimeoutMs):
+    Promise<void> {
+    const result = this.raft.transferLeadership(target);
+    this.poke();
+    if (result.kind === 'dropped') throw dropError(result.reason);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const status = this.raft.status();
+      if (status.leaderId === target) return;
+      await new Promise((resolve) => setTimeout(resolve, this.options.tickMs));
+    }
+    throw etcdError('ETCD_ERR_TIMEOUT');
+  }
+
+  /** Returns the election timeout in ms (ticks × tick length). */
+  electionTimeoutMs(): number {
+    return this.options.electionTicks * this.options.tickMs;
+  }
+
+  /** Returns the Raft status. */
+  status(): RaftStatus {
+    return this.raft.status();
+  }
+
+  /** Returns the error that stopped this peer, if a synced write failed. */
+  failure(): Error | null {
+    return this.fatalError;
+  }
+
+  private enqueueProposal(requestId: number, data: Uint8Array, conf: ConfChange | null):
+    Promise<unknown> {
+    if (this.fatalError !== null || this.stopped) {
+      return Promise.reject(etcdError('ETCD_ERR_STOPPED'));
+    }
+    if (this.pending.size >= this.options.proposalsPendingMax) {
+      return Promise.reject(etcdError('ETCD_ERR_TOO_MANY_REQUESTS'));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pending.delete(requestId)) reject(etcdError('ETCD_ERR_TIMEOUT'));
+        this.confWaiters.delete(requestId);
+      }, this.options.requestTimeoutMs);
+      this.pending.set(requestId, { resolve, reject, timer, term: 0 });
+      this.proposalQueue.push({ requestId, data, conf });
+      this.poke();
+    });
+  }
+
+  private settle(requestId: number, outcome: { result: unknown } | { error: EtcdError }): void {
+    const proposal = this.pending.get(requestId);
+    if (proposal === undefined) return;
+    this.pending.delete(requestId);
+    clearTimeout(proposal.timer);
+    if ('error' in outcome) proposal.reject(outcome.error);
+    else proposal.resolve(outcome.result);
+  }
+
+  private poke(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.processInputs();
+      if (!this.raft.hasReady()) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        continue;
+      }
+      const ready = this.raft.ready();
+      try {
+        await this.handleReady(ready);
+      } catch (error) {
+        this.crashStop(error);
+        return;
+      }
+      this.raft.advance(ready);
+      this.afterAdvance(ready);
+      await this.maybeSnapshot();
+    }
+  }
+
+  private crashStop(error: unknown): void {
+    // A failed fsync leaves the disk state unknown: acknowledging anything more could lose
+    // acknowledged writes, so this peer stops taking part (fail-stop) and says why.
+    this.fatalError = error instanceof Error ? error : new Error(String(error));
+    this.stopped = true;
+    this.options.logger.error({ err: this.fatalError.message }, 'storage failed: peer stopped');
+    for (const requestId of [...this.pending.keys()]) {
+      this.settle(requestId, { error: etcdError('ETCD_ERR_STOPPED') });
+    }
+    this.reads.failAll(etcdError('ETCD_ERR_STOPPED'));
+  }
+
+  private processInputs(): void {
+    for (const message of this.inbox.splice(0)) this.raft.step(message);
+    for (; this.pendingTicks > 0; this.pendingTicks--) this.raft.tick();
+    for (const queued of this.proposalQueue.splice(0)) {
+      const result = queued.conf === null
+        ? this.raft.propose(queued.data) : this.raft.proposeConfChange(queued.conf);
+      if (result.kind === 'dropped') {
+        this.settle(queued.requestId, { error: dropError(result.reason) });
+      } else if (queued.conf !== null) {
+        this.confWaiters.set(queued.requestId, queued.conf);
+      } else {
+        const proposal = this.pending.get(queued.requestId);
+        if (proposal !== undefined) proposal.term = this.raft.status().term;
+      }
+    }
+    this.reads.issue(this.raft);
+  }
+
+  private settleConfChanges(): void {
+    // A conf change carries no request id (followers forward it to the leader): it is done
+    // once the applied membership shows it.
+    const membership = this.raft.membership();
+    for (const [requestId, change] of this.confWaiters) {
+      const voter = membership.voters.includes(change.nodeId);
+      const learner = membership.learners.includes(change.nodeId);
+      const done = change.type === ConfChangeType.RemoveNode ? !voter && !learner
+        : change.type === ConfChangeType.AddLearner ? learner : voter;
+      if (!done) continue;
+      this.confWaiters.delete(requestId);
+      this.settle(requestId, { result: null });
+    }
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    const storage = this.options.storage;
+    if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
+      await storage.writeReady({
+        hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot,
+      });
+    }
+    this.options.transport.send(ready.messages);
+    if (ready.snapshot !== null) {
+      const rows = this.stateMachine.restore(ready.snapshot.data);
+      await storage.writeApplied({
+        appliedIndex: ready.snapshot.meta.index, mutations: [], replaceRows: rows,
+        membersJSON: JSON.stringify(this.stateMachine.members.toJSON()),
+      });
+    }
+    if (ready.committedEntries.length > 0) {
+      const batch = this.stateMachine.applyEntries(ready.committedEntries, this.raft.membership());
+      await storage.writeApplied({
+        appliedIndex: ready.committedEntries.at(-1)!.index, mutations: batch.mutations,
+        ...(batch.membersChanged
+          ? { membersJSON: JSON.stringify(this.stateMachine.members.toJSON()) } : {}),
+      });
+      for (const [requestId, result] of batch.results) this.settle(requestId, { result });
+    }
+    this.reads.onReadStates(ready.readStates);
+  }
+
+  private afterAdvance(ready: Ready): void {
+    const soft = ready.softState;
+    if (soft.leaderId !== this.lastLeader || soft.role !== this.lastRole) {
+      if (soft.leaderId !== this.lastLeader) this.failOnLeaderChange();
+      this.lastLeader = soft.leaderId;
+      this.lastRole = soft.role;
+      this.options.logger.info({ leader: soft.leaderId, role: soft.role, term: soft.term },
+        'raft state changed');
+    }
+    this.reads.onApplied();
+    this.settleConfChanges();
+    this.options.onStateChange?.();
+  }
+
+  private failOnLeaderChange(): void {
+    // Proposals handed to a previous leader may be lost; their outcome is unknown, so the
+    // clients get "leader changed" (retryable) instead of waiting for the full timeout.
+    for (const [requestId, proposal] of this.pending) {
+      if (proposal.term !== 0) this.settle(requestId, { error: etcdError('ETCD_ERR_LEADER_CHANGED') });
+    }
+    this.reads.retryInFlight();
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const status = this.raft.status();
+    if (status.applied - (status.firstIndex - 1) < this.options.snapshotEntries) return;
+    const meta = this.raft.snapshotMetaFor(status.applied);
+    const data = this.stateMachine.snapshotData();
+    try {
+      await this.options.storage.writeSnapshot({ meta, data });
+    } catch (error) {
+      this.crashStop(error);
+      return;
+    }
+    this.raft.compact(meta.index, data);
+    this.options.logger.info({ index: meta.index, bytes: data.length }, 'snapshot taken');
+  }
+}

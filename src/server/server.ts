@@ -1,0 +1,275 @@
+/**
+ * @module server/server
+ * `coracle server`: one control-plane peer. Wires durable storage, the Raft loop, the peer
+ * transport and the etcd-compatible client API, bootstraps or joins a cluster on first
+ * start, resumes from disk on later starts, and shuts down gracefully (a leader hands over
+ * leadership first).
+ */
+import { mkdirSync } from 'node:fs';
+import type { Logger } from '../util/logger.js';
+import { bootstrapState, joinerState } from '../raft/membership.js';
+import { Role } from '../raft/types.js';
+import { LevelStorage } from '../storage/level-storage.js';
+import type { LoadedState, RaftStorage } from '../storage/raft-storage.js';
+import { GRPCTransport } from '../transport/grpc-transport.js';
+import { EtcdClient } from './etcd-client.js';
+import type { WireMember } from './etcd-client.js';
+import { startEtcdAPIServer } from './etcd-api/server.js';
+import {
+  clusterIdFor, hostPort, memberIdFor, normalizeURL, parseInitialCluster,
+} from './identity.js';
+import { LeaderDuties } from './leader-duties.js';
+import { encodeConfContext } from './members.js';
+import { Peer } from './peer.js';
+import { RaftBackend } from './raft-backend.js';
+
+/** ServerConfig is everything `coracle server` takes (DESIGN §1). */
+export interface ServerConfig {
+  readonly name: string;
+  readonly dataDir: string;
+  /** host:port for peer traffic. */
+  readonly peerListen: string;
+  /** host:port for the etcd v3-compatible client API. */
+  readonly clientListen: string;
+  /** host:port for the Kubernetes API (served once that issue lands). */
+  readonly apiListen?: string;
+  /** `name=host:port,...`; read only when the data dir is empty. */
+  readonly initialCluster?: string;
+  /** A client endpoint of a running cluster to join as a learner. */
+  readonly join?: string;
+  readonly clusterToken: string;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly snapshotEntries: number;
+  readonly requestTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+/** RunningServer is a started peer. */
+export interface RunningServer {
+  readonly memberId: number;
+  readonly clusterId: number;
+  readonly peer: Peer;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  /** Graceful stop: hand over leadership when leader, then close everything. */
+  stop(): Promise<void>;
+}
+
+/** Default timing and limits of `coracle server`. */
+export const serverDefaults = {
+  clusterToken: 'coracle',
+  tickMs: 100,
+  electionTicks: 10,
+  snapshotEntries: 10_000,
+  requestTimeoutMs: 7_000,
+} as const;
+
+interface Identity {
+  memberId: number;
+  clusterId: number;
+  seedMembers: WireMember[];
+}
+
+async function bootstrap(config: ServerConfig, storage: RaftStorage): Promise<Identity> {
+  if (config.join !== undefined) return joinCluster(config, storage);
+  if (config.initialCluster === undefined) {
+    throw new Error(`${config.dataDir} holds no cluster data: pass --initial-cluster to ` +
+      'found a cluster or --join to join one');
+  }
+  const initial = parseInitialCluster(config.initialCluster);
+  const self = initial.find((member) => member.name === config.name);
+  if (self === undefined) {
+    throw new Error(`--initial-cluster does not list this member's --name "${config.name}"`);
+  }
+  const ids = initial.map((member) => memberIdFor(config.clusterToken, [member.peerURL]));
+  const clusterId = clusterIdFor(config.clusterToken, ids);
+  const memberId = memberIdFor(config.clusterToken, [self.peerURL]);
+  const contexts = new Map(initial.map((member, i) => [ids[i]!, member]));
+  const state = bootstrapState(ids, (id) => encodeConfContext({
+    name: contexts.get(id)!.name, peerURLs: [contexts.get(id)!.peerURL],
+  }));
+  await storage.writeReady({ hardState: state.hardState, entries: state.entries, snapshot: null });
+  await storage.writeIdentity({ clusterId: String(clusterId), memberId, name: config.name });
+  return { memberId, clusterId, seedMembers: [] };
+}
+
+async function joinCluster(config: ServerConfig, storage: RaftStorage): Promise<Identity> {
+  const client = new EtcdClient(config.join!);
+  try {
+    const peerURL = normalizeURL(config.peerListen);
+    const response = await client.call<{
+      header: { clusterId: number }; member: WireMember; members: WireMember[];
+    }>('MemberAdd', { peerURLs: [peerURL], isLearner: true }, 15_000);
+    const state = joinerState();
+    await storage.writeReady({ hardState: state.hardState, entries: [], snapshot: null });
+    await storage.writeIdentity({
+      clusterId: String(response.header.clusterId), memberId: response.member.ID,
+      name: config.name,
+    });
+    return {
+      memberId: response.member.ID, clusterId: response.header.clusterId,
+      seedMembers: response.members,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+async function loadIdentity(config: ServerConfig, storage: RaftStorage, loaded: LoadedState):
+  Promise<{ identity: Identity; loaded: LoadedState }> {
+  if (loaded.identity === null) {
+    const identity = await bootstrap(config, storage);
+    return { identity, loaded: await storage.load() };
+  }
+  if (loaded.identity.name !== config.name) {
+    throw new Error(`${config.dataDir} belongs to member "${loaded.identity.name}", ` +
+      `not "${config.name}"`);
+  }
+  if (config.initialCluster !== undefined && config.join === undefined) {
+    const initial = parseInitialCluster(config.initialCluster);
+    const ids = initial.map((member) => memberIdFor(config.clusterToken, [member.peerURL]));
+    const clusterId = String(clusterIdFor(config.clusterToken, ids));
+    if (clusterId !== loaded.identity.clusterId) {
+      throw new Error(`${config.dataDir} belongs to cluster ${loaded.identity.clusterId}, ` +
+        `not to the cluster --initial-cluster describes (${clusterId})`);
+    }
+  }
+  return {
+    identity: { memberId: loaded.identity.memberId, clusterId: Number(loaded.identity.clusterId),
+      seedMembers: [] },
+    loaded,
+  };
+}
+
+/** Starts a peer; rejects with a clear message when its data dir cannot be used. */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const storage = new LevelStorage(config.dataDir);
+  let started: RunningServer;
+  try {
+    const first = await storage.load();
+    const { identity, loaded } = await loadIdentity(config, storage, first);
+    started = await startPeer(config, storage, identity, loaded);
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  return started;
+}
+
+async function startPeer(config: ServerConfig, storage: RaftStorage, identity: Identity,
+  loaded: LoadedState): Promise<RunningServer> {
+  const logger = config.logger;
+  let peer: Peer | null = null;
+  const transport = new GRPCTransport({
+    nodeId: identity.memberId, clusterId: String(identity.clusterId),
+    listen: config.peerListen, logger, onMessages: (messages) => peer?.receive(messages),
+  });
+  peer = new Peer({
+    memberId: identity.memberId, storage, transport, logger, tickMs: config.tickMs,
+    electionTicks: config.electionTicks, snapshotEntries: config.snapshotEntries,
+    requestTimeoutMs: config.requestTimeoutMs, proposalsPendingMax: 10_000,
+    inboxMessagesMax: 100_000, onStateChange: () => syncPeers(),
+  }, loaded);
+  const running = peer;
+  for (const member of identity.seedMembers) {
+    const url = member.peerURLs[0];
+    if (url !== undefined && member.ID !== identity.memberId) {
+      transport.setPeer(member.ID, hostPort(url));
+    }
+  }
+  const known = new Map<number, string>();
+  function syncPeers(): void {
+    const membership = running.raft.membership();
+    const ids = new Set([...membership.voters, ...membership.learners]);
+    for (const id of ids) {
+      const url = running.stateMachine.members.get(id)?.peerURLs[0];
+      if (url === undefined || id === identity.memberId || known.get(id) === url) continue;
+      known.set(id, url);
+      transport.setPeer(id, hostPort(url));
+    }
+    for (const id of [...known.keys()]) {
+      if (!ids.has(id)) {
+        known.delete(id);
+        transport.removePeer(id);
+      }
+    }
+  }
+  syncPeers();
+  const peerPort = await transport.start();
+  peer.start();
+  const backend = new RaftBackend(peer, {
+    clusterId: identity.clusterId, memberId: identity.memberId, dataDir: config.dataDir,
+  });
+  const api = await startEtcdAPIServer({ backend, listen: config.clientListen, logger });
+  const duties = new LeaderDuties(peer, {
+    intervalMs: 500, promoteExtendMs: config.tickMs * config.electionTicks * 2,
+    historyRevisionsMax: 100_000, logger,
+  });
+  duties.start();
+  const publisher = publishAttributes(running, identity.memberId, config, api.port);
+  logger.info({ memberId: identity.memberId.toString(16), clusterId: identity.clusterId
+    .toString(16), clientPort: api.port, peerPort }, 'coracle server started');
+  return {
+    memberId: identity.memberId, clusterId: identity.clusterId, peer: running,
+    clientPort: api.port, peerPort,
+    async stop() {
+      publisher.stop();
+      duties.stop();
+      await handOverLeadership(running);
+      await api.close();
+      await running.stop();
+      await transport.stop();
+      await storage.close();
+    },
+  };
+}
+
+function publishAttributes(peer: Peer, memberId: number, config: ServerConfig,
+  clientPort: number): { stop(): void } {
+  const host = hostPort(normalizeURL(config.clientListen)).replace(/:\d+$/, '');
+  const clientURL = `http://${host}:${clientPort}`;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  const attempt = (): void => {
+    if (stopped) return;
+    const record = peer.stateMachine.members.get(memberId);
+    if (record !== undefined && record.clientURLs.includes(clientURL) &&
+      record.name === config.name) return;
+    if (peer.status().leaderId !== 0) {
+      peer.propose({ type: 'memberAttributes', memberId, name: config.name,
+        clientUrls: [clientURL] }).catch(() => undefined);
+    }
+    timer = setTimeout(attempt, 1000);
+    timer.unref();
+  };
+  attempt();
+  return {
+    stop() {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+    },
+  };
+}
+
+async function handOverLeadership(peer: Peer): Promise<void> {
+  const status = peer.status();
+  if (status.role !== Role.Leader || status.membership.voters.length < 2) return;
+  let best = 0;
+  let bestMatch = -1;
+  for (const id of status.membership.voters) {
+    const match = status.progress.get(id)?.match ?? -1;
+    if (id !== status.id && match > bestMatch) {
+      best = id;
+      bestMatch = match;
+    }
+  }
+  if (best === 0) return;
+  try {
+    // Two election timeouts at most: a target that cannot take over by then never will.
+    await peer.transferLeadership(best, 2 * peer.electionTimeoutMs());
+  } catch {
+    // Best effort: the others elect a leader by timeout if the hand-over fails.
+  }
+}
