@@ -7,7 +7,7 @@
  */
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Member } from './backend.js';
-import { boolField, toId, toMemberAddRequest } from './decode.js';
+import { type IdRequest, boolField, toId, toMemberAddRequest } from './decode.js';
 import { etcdError } from './errors.js';
 import { type ServiceContext, responseHeader, unaryHandler } from './handler.js';
 import { serverMethod } from './proto.js';
@@ -44,7 +44,8 @@ export function clusterService(context: ServiceContext): {
     MemberAdd: serverMethod('Cluster', 'MemberAdd', toMemberAddRequest),
     MemberRemove: serverMethod('Cluster', 'MemberRemove', toId('ID')),
     MemberUpdate: serverMethod('Cluster', 'MemberUpdate', toId('ID')),
-    MemberList: serverMethod('Cluster', 'MemberList', (wire) => boolField(wire, 'linearizable')),
+    MemberList: serverMethod('Cluster', 'MemberList',
+      (wire) => ({ linearizable: boolField(wire, 'linearizable') })),
     MemberPromote: serverMethod('Cluster', 'MemberPromote', toId('ID')),
   };
   const handlers: UntypedServiceImplementation = {
@@ -59,14 +60,15 @@ export function clusterService(context: ServiceContext): {
           members: members(added.members),
         };
       }),
-    MemberRemove: unaryHandler(context, 'MemberRemove', async (id: number) => (
+    MemberRemove: unaryHandler(context, 'MemberRemove', async ({ id }: IdRequest) => (
       { header: responseHeader(backend, 0), members: members(await backend.memberRemove(id)) })),
     MemberUpdate: unaryHandler(context, 'MemberUpdate', () =>
       Promise.reject(etcdError('ETCD_ERR_UNIMPLEMENTED', { detail: 'Cluster.MemberUpdate' }))),
-    MemberList: unaryHandler(context, 'MemberList', async (linearizable: boolean) => (
+    MemberList: unaryHandler(context, 'MemberList', async (
+      { linearizable }: { linearizable: boolean }) => (
       { header: responseHeader(backend, 0),
         members: members(await backend.memberList(linearizable)) })),
-    MemberPromote: unaryHandler(context, 'MemberPromote', async (id: number) => (
+    MemberPromote: unaryHandler(context, 'MemberPromote', async ({ id }: IdRequest) => (
       { header: responseHeader(backend, 0), members: members(await backend.memberPromote(id)) })),
   };
   return { definition, handlers };

@@ -226,9 +226,14 @@ export function toLeaseGrantRequest(wire: WireMessage): LeaseGrantRequest {
   return { TTL: int64Field(wire, 'TTL'), ID: int64Field(wire, 'ID') };
 }
 
-/** Any request whose only field of interest is the int64/uint64 `field` (IDs). */
-export function toId(field: string): (wire: WireMessage) => number {
-  return (wire) => int64Field(wire, field);
+/** A request whose only field of interest is an id (lease, member or target id). */
+export interface IdRequest {
+  readonly id: number;
+}
+
+/** Reads requests whose only field of interest is the int64/uint64 `field` (IDs). */
+export function toId(field: string): (wire: WireMessage) => IdRequest {
+  return (wire) => ({ id: int64Field(wire, field) });
 }
 
 /**
@@ -283,7 +288,12 @@ export function toMemberAddRequest(wire: WireMessage): { peerURLs: string[];
   return { peerURLs: stringsField(wire, 'peerURLs'), isLearner: boolField(wire, 'isLearner') };
 }
 
-/** Requests whose fields Coracle ignores (StatusRequest, AlarmRequest, ...). */
-export function toNothing(_wire: WireMessage): null {
-  return null;
+/** The decoded form of requests whose fields Coracle ignores (StatusRequest, ...). */
+export type NoFields = Readonly<Record<string, never>>;
+
+const noFields: NoFields = Object.freeze({});
+
+/** Reads requests whose fields Coracle ignores (StatusRequest, AlarmRequest, ...). */
+export function toNothing(_wire: WireMessage): NoFields {
+  return noFields;
 }

@@ -13,7 +13,9 @@
 import type {
   ServerDuplexStream, ServiceDefinition, UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { toId, toLeaseGrantRequest } from './decode.js';
+import {
+  type IdRequest, boolField, int64Field, toId, toLeaseGrantRequest, toNothing,
+} from './decode.js';
 import { EtcdError, isEtcdError, toEtcdError } from './errors.js';
 import {
   type ActiveStream, type ServiceContext, endStreamWithError, logFailure, responseHeader,
@@ -32,9 +34,9 @@ class KeepAliveStream implements ActiveStream {
 
   constructor(
     private readonly context: ServiceContext,
-    private readonly call: ServerDuplexStream<number | EtcdError, object>,
+    private readonly call: ServerDuplexStream<IdRequest | EtcdError, object>,
   ) {
-    call.on('data', (request: number | EtcdError) => this.handleRequest(request));
+    call.on('data', (request: IdRequest | EtcdError) => this.handleRequest(request));
     call.on('end', () => {
       this.clientDone = true;
       this.maybeFinish();
@@ -59,7 +61,7 @@ class KeepAliveStream implements ActiveStream {
     this.context.streams.delete(this);
   }
 
-  private handleRequest(request: number | EtcdError): void {
+  private handleRequest(request: IdRequest | EtcdError): void {
     if (this.closed) {
       return;
     }
@@ -67,7 +69,7 @@ class KeepAliveStream implements ActiveStream {
       this.fail(request);
       return;
     }
-    this.pending.push(request);
+    this.pending.push(request.id);
     if (this.pending.length >= keepAliveRequestsPendingMax && !this.paused) {
       this.paused = true;
       this.call.pause();
@@ -131,8 +133,8 @@ export function leaseService(context: ServiceContext): {
     LeaseRevoke: serverMethod('Lease', 'LeaseRevoke', toId('ID')),
     LeaseKeepAlive: serverMethod('Lease', 'LeaseKeepAlive', toId('ID')),
     LeaseTimeToLive: serverMethod('Lease', 'LeaseTimeToLive',
-      (wire) => ({ ID: toId('ID')(wire), keys: wire.keys === true })),
-    LeaseLeases: serverMethod('Lease', 'LeaseLeases', () => null),
+      (wire) => ({ ID: int64Field(wire, 'ID'), keys: boolField(wire, 'keys') })),
+    LeaseLeases: serverMethod('Lease', 'LeaseLeases', toNothing),
   };
   const handlers: UntypedServiceImplementation = {
     LeaseGrant: unaryHandler(context, 'LeaseGrant',
@@ -143,11 +145,11 @@ export function leaseService(context: ServiceContext): {
           TTL: response.TTL, error: '',
         };
       }),
-    LeaseRevoke: unaryHandler(context, 'LeaseRevoke', async (id: number) => {
+    LeaseRevoke: unaryHandler(context, 'LeaseRevoke', async ({ id }: IdRequest) => {
       const response = await backend.leaseRevoke({ ID: id });
       return { header: responseHeader(backend, response.header.revision) };
     }),
-    LeaseKeepAlive: (call: ServerDuplexStream<number | EtcdError, object>) => {
+    LeaseKeepAlive: (call: ServerDuplexStream<IdRequest | EtcdError, object>) => {
       new KeepAliveStream(context, call);
     },
     LeaseTimeToLive: unaryHandler(context, 'LeaseTimeToLive',

@@ -103,6 +103,11 @@ export class LocalBackend implements EtcdBackend {
     this.leaseTimer.unref();
   }
 
+  /** Number of open watch subscriptions (for tests and metrics). */
+  get watcherCount(): number {
+    return this.subscriptions.size;
+  }
+
   /** Stops the lease timer and cancels every watch; later calls fail "server stopped". */
   close(): void {
     if (!this.closed) {

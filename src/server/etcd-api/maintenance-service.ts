@@ -6,19 +6,18 @@
  * - Defragment succeeds without doing anything: LevelDB compacts on its own.
  * - Hash is a CRC-32 of the backend snapshot; it is comparable between Coracle members only.
  *   HashKV and Downgrade answer UNIMPLEMENTED.
- * - Snapshot streams `backend.snapshot()` in 32 KiB chunks with remaining_bytes, then, like
- *   etcd, one final message whose blob is the SHA-256 of the data. The bytes are Coracle's
- *   store snapshot, not a bbolt file: `etcdctl snapshot save` stores them, but etcd's
- *   `snapshot status`/`restore` cannot read them. Writes wait for 'drain', so a slow reader
- *   holds at most one chunk in flight beyond gRPC's buffer.
+ * - Snapshot streams `backend.snapshot()` wrapped as a snapshot file (snapshot-file.ts:
+ *   512-byte aligned, SHA-256 trailer, which `etcdctl snapshot save` verifies) in 32 KiB
+ *   chunks with remaining_bytes. It is not a bbolt file: etcd's `snapshot status`/`restore`
+ *   cannot read it. Writes wait for 'drain', so a slow reader holds at most one chunk in
+ *   flight beyond gRPC's buffer.
  * - MoveLeader asks the backend to transfer leadership.
  */
-import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type {
   ServerWritableStream, ServiceDefinition, UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { toId, toNothing } from './decode.js';
+import { type IdRequest, type NoFields, toId, toNothing } from './decode.js';
 import { EtcdError, etcdError, toEtcdError } from './errors.js';
 import {
   type ActiveStream, type ServiceContext, endStreamWithError, logFailure, responseHeader,
@@ -26,10 +25,11 @@ import {
 } from './handler.js';
 import { snapshotChunkBytes } from './limits.js';
 import { serverMethod } from './proto.js';
+import { buildSnapshotFile } from './snapshot-file.js';
 
 /** Streams one snapshot to a client (see the module comment). */
 async function sendSnapshot(
-  context: ServiceContext, call: ServerWritableStream<null | EtcdError, object>,
+  context: ServiceContext, call: ServerWritableStream<NoFields | EtcdError, object>,
 ): Promise<void> {
   let closed = false;
   const stream: ActiveStream = {
@@ -50,19 +50,17 @@ async function sendSnapshot(
     if (call.request instanceof EtcdError) {
       throw call.request;
     }
-    const data = await context.backend.snapshot();
+    const file = buildSnapshotFile(await context.backend.snapshot());
     const status = await context.backend.status();
     const header = responseHeader(context.backend, status.revision);
-    for (let offset = 0; offset < data.length && !closed; offset += snapshotChunkBytes) {
-      const blob = data.subarray(offset, offset + snapshotChunkBytes);
-      const remainingBytes = data.length - offset - blob.length;
+    for (let offset = 0; offset < file.length && !closed; offset += snapshotChunkBytes) {
+      const blob = file.subarray(offset, offset + snapshotChunkBytes);
+      const remainingBytes = file.length - offset - blob.length;
       if (!call.write({ header, remainingBytes, blob })) {
         await whenWritable(call);
       }
     }
-    const sha256 = createHash('sha256').update(data).digest();
     if (!closed) {
-      call.write({ header, remainingBytes: 0, blob: sha256 });
       closed = true;
       call.end();
     }
@@ -111,11 +109,11 @@ export function maintenanceService(context: ServiceContext): {
       return { header: responseHeader(backend, 0), hash: crc32(data) };
     }),
     HashKV: unaryHandler(context, 'HashKV', unimplemented('HashKV')),
-    Snapshot: (call: ServerWritableStream<null | EtcdError, object>) => {
+    Snapshot: (call: ServerWritableStream<NoFields | EtcdError, object>) => {
       void sendSnapshot(context, call);
     },
-    MoveLeader: unaryHandler(context, 'MoveLeader', async (targetId: number) => {
-      await backend.moveLeader(targetId);
+    MoveLeader: unaryHandler(context, 'MoveLeader', async ({ id }: IdRequest) => {
+      await backend.moveLeader(id);
       return { header: responseHeader(backend, 0) };
     }),
     Downgrade: unaryHandler(context, 'Downgrade', unimplemented('Downgrade')),

@@ -9,6 +9,8 @@
  *   bytes become ETCD_ERR_MALFORMED_REQUEST, and a decoder's own EtcdError (an unsafe
  *   integer, an invalid enum) passes through. The handler receives either the decoded
  *   request or that EtcdError and MUST check first (`instanceof EtcdError`).
+ * - A decoder MUST return an object: grpc-js takes a falsy decoded message (null, false, 0)
+ *   for a missing one and fails the call with UNIMPLEMENTED "Received no request message".
  * - `responseSerialize` encodes a plain object with `Type.encode` (no `fromObject`, no JSON):
  *   numbers for 64-bit fields, Uint8Array for bytes, camelCase names as protobufjs uses.
  *
@@ -93,7 +95,7 @@ function methodPath(service: protobuf.Service, method: protobuf.Method): string 
 }
 
 /** Decodes request bytes, turning every failure into an EtcdError value (never throws). */
-function decodeRequest<R>(
+function decodeRequest<R extends object>(
   type: protobuf.Type, bytes: Buffer, decode: (wire: WireMessage) => R,
 ): R | EtcdError {
   if (bytes.length > requestBytesMax) {
@@ -116,7 +118,7 @@ function decodeRequest<R>(
  * Builds the server-side definition of `service.method`: requests are decoded by `decode`
  * (see the module comment), responses are plain objects encoded with `Type.encode`.
  */
-export function serverMethod<R>(
+export function serverMethod<R extends object>(
   serviceName: EtcdServiceName, methodName: string, decode: (wire: WireMessage) => R,
 ): MethodDefinition<R | EtcdError, object> {
   const service = etcdService(serviceName);
