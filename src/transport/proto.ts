@@ -58,6 +58,13 @@ export interface WireBatch {
   messages?: WireMessage[];
 }
 
+const emptyBytes = new Uint8Array(0);
+
+/** protobufjs decodes empty bytes as a plain empty array; the core wants a Uint8Array. */
+function bytes(value: Uint8Array | undefined): Uint8Array {
+  return value instanceof Uint8Array ? value : emptyBytes;
+}
+
 function fromWireMembership(wire: WireMembership | null | undefined): Membership {
   return {
     voters: (wire?.voters ?? []).map(toSafe),
@@ -68,7 +75,7 @@ function fromWireMembership(wire: WireMembership | null | undefined): Membership
 function fromWireEntry(wire: WireEntry): Entry {
   return {
     term: toSafe(wire.term), index: toSafe(wire.index), type: wire.type ?? 0,
-    data: wire.data ?? new Uint8Array(0),
+    data: bytes(wire.data),
   };
 }
 
@@ -80,7 +87,7 @@ function fromWireSnapshot(wire: WireSnapshotChunk | null | undefined): SnapshotC
       membership: fromWireMembership(wire.meta?.membership),
     },
     offset: toSafe(wire.offset), totalBytes: toSafe(wire.totalBytes),
-    data: wire.data ?? new Uint8Array(0), done: wire.done ?? false,
+    data: bytes(wire.data), done: wire.done ?? false,
   };
 }
 

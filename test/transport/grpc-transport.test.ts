@@ -64,6 +64,14 @@ describe('protobuf codec', () => {
     expect(plain(decoded.messages[0]!)).toEqual(plain(original));
   });
 
+  it('decodes empty entry data as an empty Uint8Array (a leader no-op)', () => {
+    const noop: Message = { ...message(1, 2, 3), entries: [
+      { term: 2, index: 4, type: EntryType.Normal, data: new Uint8Array(0) }] };
+    const decoded = decodeBatch(encodeBatch('c1', 1, [noop])).messages[0]!;
+    expect(decoded.entries[0]!.data).toBeInstanceOf(Uint8Array);
+    expect(decoded.entries[0]!.data.length).toBe(0);
+  });
+
   it('throws on malformed bytes rather than inventing a message', () => {
     expect(() => decodeBatch(new Uint8Array([0x1a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow();
   });
