@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
+import type { EtcdBackend } from '../../src/server/etcd-api/backend.js';
 import {
   LocalBackend, type LocalBackendOptions,
 } from '../../src/server/etcd-api/local-backend.js';
@@ -23,11 +24,17 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts the API server on 127.0.0.1:0 over a new LocalBackend. */
-export async function startTestServer(options: LocalBackendOptions = {}): Promise<TestServer> {
+/**
+ * Starts the API server on 127.0.0.1:0 over a new LocalBackend; `wrap` may put a decorator
+ * between the server and the backend (to simulate other backends).
+ */
+export async function startTestServer(
+  options: LocalBackendOptions = {}, wrap?: (backend: LocalBackend) => EtcdBackend,
+): Promise<TestServer> {
   const logger = new CapturingLogger();
   const backend = new LocalBackend(options);
-  const server = await startEtcdAPIServer({ backend, listen: '127.0.0.1:0', logger });
+  const served = wrap === undefined ? backend : wrap(backend);
+  const server = await startEtcdAPIServer({ backend: served, listen: '127.0.0.1:0', logger });
   return {
     backend, server, port: server.port, endpoint: `127.0.0.1:${server.port}`, logger,
     close: async () => {

@@ -287,6 +287,10 @@ export class WatchStream implements ActiveStream {
     }
     if (this.writable && this.queue.length === 0) {
       this.writable = this.call.write(outgoing.response);
+      if (!this.writable) {
+        this.context.logger.debug({ watchers: this.watchers.size },
+          'watch stream full: pausing its watchers until the client reads');
+      }
       return;
     }
     this.queue.push(outgoing);
