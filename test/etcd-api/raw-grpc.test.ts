@@ -296,6 +296,27 @@ describe.each([
   });
 });
 
+describe('progress_notify', () => {
+  it('sends idle watchers created with progress_notify a progress response', async () => {
+    const server = await startTestServer({ progressNotifyIntervalMs: 50 });
+    const client = rawClient('Watch', server.endpoint);
+    const watch = new RawWatch(client);
+    try {
+      watch.create({ key: bytes('/notify'), progressNotify: true });
+      await watch.next('created', (response) => response.created === true);
+      await server.backend.put({ key: bytes('/notify'), value: bytes('x') });
+      const revision = server.backend.store.revision;
+      const progress = await watch.next('a progress notification', (response) =>
+        response.watchId === 0 && response.created === false && eventsOf(response).length === 0);
+      expect((progress.header as { revision: number }).revision).toBe(revision);
+    } finally {
+      watch.close();
+      client.close();
+      await server.close();
+    }
+  });
+});
+
 describe('server shutdown', () => {
   it('ends open watch streams with "server stopped" and cancels their watchers', async () => {
     const server = await startTestServer();

@@ -10,7 +10,8 @@
  *   here, since there is nothing to lag behind).
  * - Leases expire through a timer it owns: every `leaseCheckIntervalMs` it revokes the
  *   store's expired leases (what the Raft leader would propose). Time comes from `nowMs`.
- * - Watches go through the shared `WatchSubscriptions` (hub drains, consumer backpressure).
+ * - Watches go through the shared `WatchSubscriptions` (hub drains, consumer backpressure);
+ *   watchers created with progress_notify get progress every `progressNotifyIntervalMs`.
  * - Members: itself, started, the leader. A learner may be added (it never starts, so it
  *   can be removed but never promoted: "not in sync with leader"); adding a voter fails as
  *   etcd's strict reconfiguration check does ("not enough started members"), because a
@@ -50,8 +51,21 @@ export interface LocalBackendOptions {
   readonly nowMs?: () => number;
   /** How often expired leases are revoked, in ms (1..60000). Default 500. */
   readonly leaseCheckIntervalMs?: number;
+  /**
+   * How often idle watchers created with progress_notify get a progress response, in ms
+   * (1..3600000). Default 600000 (etcd's 10 minutes).
+   */
+  readonly progressNotifyIntervalMs?: number;
   /** Where lease expiry is logged. Default silent. */
   readonly logger?: Logger;
+}
+
+/** Checks a timer interval option: a safe integer in 1..`maxMs`. */
+function checkedInterval(name: string, valueMs: number, maxMs: number): number {
+  if (!Number.isSafeInteger(valueMs) || valueMs < 1 || valueMs > maxMs) {
+    throw new RangeError(`${name} must be in 1..${maxMs} ms, got ${valueMs}`);
+  }
+  return valueMs;
 }
 
 /** Resolves with `run()`'s result, or rejects with what it throws. */
@@ -76,6 +90,7 @@ export class LocalBackend implements EtcdBackend {
   private readonly logger: Logger;
   private readonly members: Member[];
   private readonly leaseTimer: NodeJS.Timeout;
+  private readonly progressTimer: NodeJS.Timeout;
   private memberIdNext: number;
   private appliedIndex = 0;
   private closed = false;
@@ -95,12 +110,14 @@ export class LocalBackend implements EtcdBackend {
     }];
     this.hub = new WatchHub(this.store);
     this.subscriptions = new WatchSubscriptions(this.hub);
-    const intervalMs = options.leaseCheckIntervalMs ?? 500;
-    if (!Number.isSafeInteger(intervalMs) || intervalMs < 1 || intervalMs > 60_000) {
-      throw new RangeError(`leaseCheckIntervalMs must be in 1..60000, got ${intervalMs}`);
-    }
-    this.leaseTimer = setInterval(() => this.revokeExpiredLeases(), intervalMs);
+    this.leaseTimer = setInterval(() => this.revokeExpiredLeases(),
+      checkedInterval('leaseCheckIntervalMs', options.leaseCheckIntervalMs ?? 500, 60_000));
     this.leaseTimer.unref();
+    this.progressTimer = setInterval(
+      () => this.subscriptions.noteReady(this.hub.notifyProgress()),
+      checkedInterval('progressNotifyIntervalMs', options.progressNotifyIntervalMs ?? 600_000,
+        3_600_000));
+    this.progressTimer.unref();
   }
 
   /** Number of open watch subscriptions (for tests and metrics). */
@@ -113,6 +130,7 @@ export class LocalBackend implements EtcdBackend {
     if (!this.closed) {
       this.closed = true;
       clearInterval(this.leaseTimer);
+      clearInterval(this.progressTimer);
       this.subscriptions.cancelAll(etcdError('ETCD_ERR_STOPPED').message);
     }
   }

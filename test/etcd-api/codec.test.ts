@@ -1,0 +1,107 @@
+/**
+ * Goal: the pure pieces of the etcd API: request decoding (64-bit integers, enums, bytes,
+ * nested txns), peer URL validation and the snapshot file layout. Method: table-driven
+ * checks on messages encoded with the same protos the server loads.
+ */
+import { describe, expect, it } from 'vitest';
+import { isValidPeerURL } from '../../src/server/etcd-api/cluster-service.js';
+import { toRangeRequest, toTxnRequest, toWatchRequest } from '../../src/server/etcd-api/decode.js';
+import { EtcdError } from '../../src/server/etcd-api/errors.js';
+import { etcdRoot, type WireMessage } from '../../src/server/etcd-api/proto.js';
+import {
+  buildSnapshotFile, readSnapshotFile, snapshotFileAlignmentBytes,
+} from '../../src/server/etcd-api/snapshot-file.js';
+
+/** Encodes `object` as `etcdserverpb.<type>` and decodes it as the server does. */
+function wire(type: string, object: object): WireMessage {
+  const messageType = etcdRoot.lookupType(`etcdserverpb.${type}`);
+  return messageType.decode(messageType.encode(messageType.fromObject(object)).finish());
+}
+
+function failure(run: () => unknown): EtcdError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof EtcdError) return error;
+    throw error;
+  }
+  throw new Error('expected an EtcdError');
+}
+
+describe('request decoding', () => {
+  it('converts 64-bit fields to numbers and keeps bytes as views', () => {
+    const request = toRangeRequest(wire('RangeRequest', {
+      key: Buffer.from('a'), rangeEnd: Buffer.from('b'), limit: 5, revision: 2 ** 40,
+    }));
+    expect(request.limit).toBe(5);
+    expect(request.revision).toBe(2 ** 40);
+    expect(Buffer.from(request.key).toString()).toBe('a');
+    expect(request.rangeEnd).toBeInstanceOf(Uint8Array);
+  });
+
+  it.each([
+    ['an int64 above 2^53', { key: Buffer.from('a'), revision: '9007199254740993' },
+      'ETCD_ERR_UNSAFE_INTEGER'],
+    ['an int64 below -2^53', { key: Buffer.from('a'), limit: '-9007199254740993' },
+      'ETCD_ERR_UNSAFE_INTEGER'],
+    ['an unknown sort order', { key: Buffer.from('a'), sortOrder: 9 },
+      'ETCD_ERR_INVALID_SORT_OPTION'],
+    ['an unknown sort target', { key: Buffer.from('a'), sortTarget: 9 },
+      'ETCD_ERR_INVALID_SORT_OPTION'],
+  ])('rejects %s', (_name, object, code) => {
+    expect(failure(() => toRangeRequest(wire('RangeRequest', object))).code).toBe(code);
+  });
+
+  it('decodes nested txns without recursion and rejects empty ops', () => {
+    const request = toTxnRequest(wire('TxnRequest', {
+      compare: [{ key: Buffer.from('k'), target: 'VALUE', value: Buffer.from('v') }],
+      success: [{ requestTxn: { success: [{ requestPut: { key: Buffer.from('n') } }] } }],
+      failure: [{ requestRange: { key: Buffer.from('k') } }],
+    }));
+    expect(request.compare?.[0]?.value).toBeInstanceOf(Uint8Array);
+    const nested = request.success?.[0];
+    expect(nested !== undefined && 'requestTxn' in nested).toBe(true);
+    expect(failure(() => toTxnRequest(wire('TxnRequest', { success: [{}] }))).code)
+      .toBe('ETCD_ERR_KEY_NOT_FOUND');
+    expect(failure(() => toTxnRequest(wire('TxnRequest',
+      { compare: [{ key: Buffer.from('k'), result: 9 }] }))).code).toBe('ETCD_ERR_INVALID_ENUM');
+  });
+
+  it('turns an empty watch key into "\\0" and reads the request union', () => {
+    const create = toWatchRequest(wire('WatchRequest', { createRequest: { watchId: 7 } }));
+    expect(create.kind).toBe('create');
+    if (create.kind === 'create') {
+      expect([...create.request.key]).toEqual([0]);
+      expect(create.request.watchId).toBe(7);
+    }
+    expect(toWatchRequest(wire('WatchRequest', { progressRequest: {} })).kind).toBe('progress');
+    expect(toWatchRequest(wire('WatchRequest', { cancelRequest: { watchId: 3 } })))
+      .toEqual({ kind: 'cancel', watchId: 3 });
+    expect(toWatchRequest(wire('WatchRequest', {})).kind).toBe('empty');
+  });
+});
+
+describe('peer URLs', () => {
+  it.each([
+    ['http://127.0.0.1:2380', true], ['https://peer.example:12380', true],
+    ['http://127.0.0.1', false], ['ftp://h:1', false], ['http://h:1/path', false],
+    ['not a url', false],
+  ])('%s is valid: %s', (url, valid) => {
+    expect(isValidPeerURL(url)).toBe(valid);
+  });
+});
+
+describe('snapshot file', () => {
+  it.each([0, 1, 487, 488, 5000])('round-trips %i bytes, 512-aligned with a SHA-256', (size) => {
+    const data = Buffer.alloc(size, 7);
+    const file = buildSnapshotFile(data);
+    expect((file.length - 32) % snapshotFileAlignmentBytes).toBe(0);
+    expect(Buffer.from(readSnapshotFile(file)).equals(data)).toBe(true);
+  });
+
+  it('refuses a corrupted file', () => {
+    const file = buildSnapshotFile(Buffer.from('data'));
+    file[20] = (file[20] ?? 0) ^ 1;
+    expect(() => readSnapshotFile(file)).toThrow('SHA-256 mismatch');
+  });
+});
