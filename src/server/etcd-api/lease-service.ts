@@ -1,13 +1,15 @@
 /**
  * @module server/etcd-api/lease-service
  * The etcd Lease service. LeaseKeepAlive is a bidirectional stream: each request {ID} is
- * answered by {header, ID, TTL}, in order, one at a time. As etcd's v3rpc/lease.go does, the
- * header is filled BEFORE the renewal (so its revision never claims a state after a revoke
- * that the renewal raced with), and an unknown lease is answered with TTL 0 rather than an
- * error; any other failure ends the stream with the error's status.
+ * answered by {header, ID, TTL}, in order, one at a time. The header revision is the one the
+ * renewal was applied at, so it never claims a state after a revoke the renewal raced with
+ * (etcd fills the header before renewing for the same reason). As etcd's v3rpc/lease.go
+ * does, an unknown lease is answered with TTL 0 (and revision 0) rather than an error; any
+ * other failure ends the stream with the error's status.
  *
- * Bounds: at most `keepAliveRequestsPendingMax` unprocessed requests per stream; beyond it
- * the stream stops reading (gRPC flow control pushes back on the client). When the client
+ * Bounds: about `keepAliveRequestsPendingMax` unprocessed requests per stream (plus what
+ * the paused stream had already buffered, at most its highWaterMark); at the bound the
+ * stream stops reading (gRPC flow control pushes back on the client). When the client
  * does not read responses, processing waits for 'drain', so nothing queues without bound.
  */
 import type {
@@ -86,17 +88,19 @@ class KeepAliveStream implements ActiveStream {
   private async process(): Promise<void> {
     for (let id = this.pending.shift(); id !== undefined && !this.closed;
       id = this.pending.shift()) {
-      const header = responseHeader(this.context.backend, 0);
-      let ttl: number;
+      let ttl = 0;
+      let revision = 0;
       try {
-        ttl = (await this.context.backend.leaseKeepAlive(id)).TTL;
+        const renewed = await this.context.backend.leaseKeepAlive(id);
+        ttl = renewed.TTL;
+        revision = renewed.header.revision;
       } catch (error) {
         if (!isEtcdError(error, 'STORE_ERR_LEASE_NOT_FOUND')) {
           this.fail(toEtcdError(error));
           return;
         }
-        ttl = 0;
       }
+      const header = responseHeader(this.context.backend, revision);
       if (this.closed) {
         return;
       }

@@ -93,6 +93,8 @@ export class LocalBackend implements EtcdBackend {
   private readonly progressTimer: NodeJS.Timeout;
   private memberIdNext: number;
   private appliedIndex = 0;
+  /** The snapshot size Status reports, computed once per applied index. */
+  private dbSize = { appliedIndex: -1, bytes: 0 };
   private closed = false;
 
   /** Creates the backend and starts its lease timer (call `close()` to stop it). */
@@ -235,7 +237,10 @@ export class LocalBackend implements EtcdBackend {
   status(): Promise<PeerStatus> {
     return settle(() => {
       this.assertOpen();
-      const dbSize = this.store.snapshot().length;
+      if (this.dbSize.appliedIndex !== this.appliedIndex) {
+        this.dbSize = { appliedIndex: this.appliedIndex, bytes: this.store.snapshot().length };
+      }
+      const dbSize = this.dbSize.bytes;
       return {
         version: this.version, dbSize, dbSizeInUse: dbSize, leader: this.memberId,
         raftIndex: this.appliedIndex, raftTerm: 1, raftAppliedIndex: this.appliedIndex,

@@ -26,6 +26,8 @@
  * `streamEventsBufferedMax` events or `streamResponsesBufferedMax` responses (a backend that
  * ignores backpressure), the watchers with the most queued events are cancelled with
  * ETCD_ERR_WATCH_STREAM_TOO_SLOW; their queued responses are replaced by the cancel response.
+ * If answers to the client's own requests alone fill `streamResponsesBufferedMax`, the stream
+ * stops reading requests until the queue has drained (etcd blocks on its bounded ctrlStream).
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { WatchCreateRequest, WatchResponse } from '../../store/watch-hub.js';
@@ -77,6 +79,7 @@ export class WatchStream implements ActiveStream {
   private queuedEvents = 0;
   private writable = true;
   private closed = false;
+  private readingPaused = false;
   private watchIdNext = 0;
   private revisionSeen = 0;
   private progress: ProgressRound | undefined;
@@ -299,6 +302,12 @@ export class WatchStream implements ActiveStream {
       outgoing.watcher.queuedEvents += outgoing.events;
     }
     this.maybeCancelSlow();
+    if (this.queue.length >= streamResponsesBufferedMax && !this.readingPaused) {
+      // NB: what is left are answers to the client's own requests (creates, cancels); stop
+      // reading them until it reads ours, as etcd's bounded ctrlStream blocks its recvLoop.
+      this.readingPaused = true;
+      this.call.pause();
+    }
   }
 
   /** Writes queued responses after 'drain'; resumes paused watchers once the queue is empty. */
@@ -316,6 +325,10 @@ export class WatchStream implements ActiveStream {
       this.writable = this.call.write(next.response);
     }
     if (this.writable && this.queue.length === 0) {
+      if (this.readingPaused) {
+        this.readingPaused = false;
+        this.call.resume();
+      }
       for (const watcher of [...this.watchers.values()]) {
         if (watcher.paused) {
           watcher.paused = false;
