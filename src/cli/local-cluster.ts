@@ -9,9 +9,9 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EtcdClient } from '../server/etcd-client.js';
 import type { WireStatus } from '../server/etcd-client.js';
+import { packageRoot } from '../transport/proto.js';
 
 /** PeerLayout is one peer's name and ports. */
 export interface PeerLayout {
@@ -55,9 +55,12 @@ export async function loadOrCreateLayout(directory: string, peers: number):
   return created;
 }
 
-/** Returns the path of the compiled CLI entry point. */
+/**
+ * Returns the path of the compiled CLI entry point (dist/, built by `npm ci`/`npm test`), also
+ * when this module runs from src/ under vitest.
+ */
 export function cliEntry(): string {
-  return fileURLToPath(new URL('./main.js', import.meta.url));
+  return join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 }
 
 /** Starts one peer of `layout` as a child process logging to DIR/logs/NAME.log. */
