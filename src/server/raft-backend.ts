@@ -8,8 +8,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfChangeType, Role } from '../raft/types.js';
-import type { Outcome } from '../store/errors.js';
+import { storeError } from '../store/errors.js';
+import type { Outcome, StoreErrorCode } from '../store/errors.js';
 import type { StoreCommand } from '../store/mvcc-store.js';
+import { validateDeleteRange, validatePut, validateTxn } from '../store/txn.js';
 import type {
   CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse,
   LeaseGrantRequest, LeaseGrantResponse, LeaseKeepAliveResponse, LeaseRevokeRequest,
@@ -27,6 +29,15 @@ import type { Peer } from './peer.js';
 
 /** The etcd version Coracle reports, so clients enable the v3.5 API. */
 export const reportedEtcdVersion = '3.5.0';
+
+/**
+ * Refuses a request the store would refuse BEFORE it enters the Raft log, as etcd's v3rpc
+ * checks do. NB: this is also a safety net: the command codec drops empty bytes fields
+ * (proto3 defaults), so an empty key would reach every peer's apply as `undefined`.
+ */
+function checkBeforePropose(code: StoreErrorCode | undefined): void {
+  if (code !== undefined) throw fromStoreError(storeError(code));
+}
 
 function unwrap<T>(outcome: Outcome<T>): T {
   if (!outcome.ok) throw fromStoreError(outcome.error);
@@ -54,14 +65,17 @@ export class RaftBackend implements EtcdBackend {
   }
 
   async put(request: PutRequest): Promise<PutResponse> {
+    checkBeforePropose(validatePut(request));
     return this.write<PutResponse>({ type: 'put', request });
   }
 
   async deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    checkBeforePropose(validateDeleteRange(request));
     return this.write<DeleteRangeResponse>({ type: 'deleteRange', request });
   }
 
   async txn(request: TxnRequest): Promise<TxnResponse> {
+    checkBeforePropose(validateTxn(request));
     return this.write<TxnResponse>({ type: 'txn', request });
   }
 
@@ -147,7 +161,10 @@ export class RaftBackend implements EtcdBackend {
     const dbSize = directoryBytes(this.identity.dataDir);
     const failure = this.peer.failure();
     return Promise.resolve({
-      version: reportedEtcdVersion, dbSize, dbSizeInUse: dbSize, leader: raft.leaderId,
+      // NB: a crash-stopped peer's Raft state is frozen; it MUST NOT go on naming a leader
+      // (itself, when it led), or status tools would see two leaders.
+      version: reportedEtcdVersion, dbSize, dbSizeInUse: dbSize,
+      leader: failure === null ? raft.leaderId : 0,
       raftIndex: raft.commit, raftTerm: raft.term, raftAppliedIndex: raft.applied,
       isLearner: raft.membership.learners.includes(this.identity.memberId),
       revision: this.peer.stateMachine.store.revision,

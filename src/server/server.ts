@@ -9,6 +9,8 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from '../util/logger.js';
 import { bootstrapState, joinerState } from '../raft/membership.js';
 import { Role } from '../raft/types.js';
+import { StorageError } from '../storage/errors.js';
+import { FailpointStorage, failpointsEnvVar, parseFailpoints } from '../storage/failpoints.js';
 import { LevelStorage } from '../storage/level-storage.js';
 import type { LoadedState, RaftStorage } from '../storage/raft-storage.js';
 import { GRPCTransport } from '../transport/grpc-transport.js';
@@ -145,7 +147,7 @@ async function loadIdentity(config: ServerConfig, storage: RaftStorage, loaded: 
 /** Starts a peer; rejects with a clear message when its data dir cannot be used. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  const storage = new LevelStorage(config.dataDir);
+  const storage = openStorage(config);
   let started: RunningServer;
   try {
     const first = await storage.load();
@@ -153,10 +155,32 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     started = await startPeer(config, storage, identity, loaded);
   } catch (error) {
     await storage.close();
+    if (error instanceof StorageError && error.code === 'STORAGE_ERR_CORRUPT') {
+      // NB: the CLI prints only the message, so it names the data dir and the bad record.
+      throw new StorageError('STORAGE_ERR_CORRUPT', `${config.dataDir} is corrupt ` +
+        `(${error.message}): refusing to start; restore the data dir or remove the member ` +
+        'and add it back with an empty one', { cause: error });
+    }
     throw error;
   }
   return started;
 }
+
+/**
+ * Opens the peer's LevelStorage. TEST-ONLY: when `CORACLE_FAILPOINTS` is set (e.g.
+ * `sync-fail-after:20`), the storage is wrapped in a FailpointStorage that makes synced
+ * writes fail on cue (storage/failpoints); production never sets the variable, and this is
+ * the only place that reads it.
+ */
+function openStorage(config: ServerConfig): RaftStorage {
+  const level = new LevelStorage(config.dataDir);
+  const spec = process.env[failpointsEnvVar];
+  if (spec === undefined || spec === '') return level;
+  const failpoints = parseFailpoints(spec);
+  config.logger.warn({ failpoints: spec }, 'TEST-ONLY failpoints armed on the storage');
+  return new FailpointStorage(level, failpoints);
+}
+
 
 async function startPeer(config: ServerConfig, storage: RaftStorage, identity: Identity,
   loaded: LoadedState): Promise<RunningServer> {

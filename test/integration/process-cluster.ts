@@ -58,12 +58,27 @@ export class ProcessCluster {
     return client;
   }
 
-  /** Starts (or restarts) peer `name` with its existing data dir. */
-  spawn(name: string, extraArgs: readonly string[] = []): ChildProcess {
-    const child = spawnPeer(this.directory, this.layout, this.peer(name),
-      [...this.extraArgs, ...extraArgs]);
-    this.children.set(name, child);
-    return child;
+  /**
+   * Starts (or restarts) peer `name` with its existing data dir; `env` adds environment
+   * variables for this process only (e.g. the test-only CORACLE_FAILPOINTS).
+   */
+  spawn(name: string, extraArgs: readonly string[] = [],
+    env: Readonly<Record<string, string>> = {}): ChildProcess {
+    // NB: spawnPeer passes process.env through, read synchronously at spawn: set the extra
+    // variables around that one call and restore them, so no other peer inherits them.
+    const saved = new Map(Object.keys(env).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, env);
+    try {
+      const child = spawnPeer(this.directory, this.layout, this.peer(name),
+        [...this.extraArgs, ...extraArgs]);
+      this.children.set(name, child);
+      return child;
+    } finally {
+      for (const [key, value] of saved) {
+        if (value === undefined) Reflect.deleteProperty(process.env, key);
+        else process.env[key] = value;
+      }
+    }
   }
 
   /** Kills peer `name` with `signal` and waits for the process to exit. */
