@@ -21,6 +21,21 @@ interface ServerFlags {
   snapshotEntries: string;
   requestTimeoutMs: string;
   logLevel: string;
+  peerDialOverrides?: string;
+  unsafeServeStaleReads?: boolean;
+  unsafeAckBeforeFsync?: boolean;
+}
+
+function parseOverrides(flag: string): Map<string, string> {
+  const overrides = new Map<string, string>();
+  for (const part of flag.split(',').filter((item) => item.trim() !== '')) {
+    const [name, address] = part.split('=');
+    if (name === undefined || address === undefined || name === '' || address === '') {
+      throw new Error(`--peer-dial-overrides: expected name=host:port, got "${part}"`);
+    }
+    overrides.set(name.trim(), address.trim());
+  }
+  return overrides;
 }
 
 function positiveInteger(value: string, flag: string): number {
@@ -52,6 +67,12 @@ export function registerServerCommand(program: Command): void {
     .option('--request-timeout-ms <ms>', 'client request timeout',
       String(serverDefaults.requestTimeoutMs))
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--peer-dial-overrides <list>',
+      'TEST/CHAOS ONLY: name=host:port,... dial these instead of the members\' peer URLs')
+    .option('--unsafe-serve-stale-reads',
+      'DEBUG ONLY: serve linearizable reads without ReadIndex (proves the chaos checker bites)')
+    .option('--unsafe-ack-before-fsync',
+      'DEBUG ONLY: acknowledge before the disk write (proves the chaos checker bites)')
     .action(async (flags: ServerFlags) => {
       const logger = createLogger({ level: flags.logLevel, name: flags.name });
       const server = await startServer({
@@ -65,6 +86,10 @@ export function registerServerCommand(program: Command): void {
         electionTicks: positiveInteger(flags.electionTicks, '--election-ticks'),
         snapshotEntries: positiveInteger(flags.snapshotEntries, '--snapshot-entries'),
         requestTimeoutMs: positiveInteger(flags.requestTimeoutMs, '--request-timeout-ms'),
+        ...(flags.peerDialOverrides === undefined ? {}
+          : { peerDialOverrides: parseOverrides(flags.peerDialOverrides) }),
+        unsafeServeStaleReads: flags.unsafeServeStaleReads === true,
+        unsafeAckBeforeFsync: flags.unsafeAckBeforeFsync === true,
         logger,
       });
       stopOnSignals(server);

@@ -31,7 +31,9 @@ export interface CommandEnvelope {
 
 const root = protobuf.loadSync(join(packageRoot(), 'proto', 'command.proto'));
 const CommandType = root.lookupType('coracle.command.Command');
-const toObjectOptions: protobuf.IConversionOptions = { longs: Number, defaults: false };
+// NB: defaults MUST be on: proto3 omits zero values on the wire, and enum zeros (EQUAL,
+// VERSION, KEY...) are meaningful; the store expects every enum field to be present.
+const toObjectOptions: protobuf.IConversionOptions = { longs: Number, defaults: true };
 
 function opField(op: ReplicatedOp): Record<string, unknown> {
   switch (op.type) {

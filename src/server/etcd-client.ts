@@ -20,6 +20,7 @@ const methods = {
   MemberRemove: ['Cluster', 'MemberRemoveRequest', 'MemberRemoveResponse'],
   MemberPromote: ['Cluster', 'MemberPromoteRequest', 'MemberPromoteResponse'],
   MoveLeader: ['Maintenance', 'MoveLeaderRequest', 'MoveLeaderResponse'],
+  Hash: ['Maintenance', 'HashRequest', 'HashResponse'],
   Put: ['KV', 'PutRequest', 'PutResponse'],
   Range: ['KV', 'RangeRequest', 'RangeResponse'],
 } as const;

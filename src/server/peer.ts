@@ -17,6 +17,7 @@ import type { RaftStatus } from '../raft/raft.js';
 import { makeRaftConfig } from '../raft/config.js';
 import { ConfChangeType, DropReason, Role } from '../raft/types.js';
 import type { ConfChange, Message, NodeId, Ready } from '../raft/types.js';
+import { StorageError } from '../storage/errors.js';
 import type { RaftStorage, LoadedState } from '../storage/raft-storage.js';
 import type { Logger } from '../util/logger.js';
 import { SeededRandom } from '../util/prng.js';
@@ -53,6 +54,12 @@ export interface PeerOptions {
   readonly inboxMessagesMax: number;
   /** Called after each applied batch and role change (for controllers, status, leases). */
   readonly onStateChange?: () => void;
+  /**
+   * DEBUG ONLY (proves the chaos checker bites): send, apply and answer BEFORE the disk
+   * write, which is deferred by a second, like a write-back cache that was never flushed.
+   * A power cut then loses acknowledged writes. Never set in production.
+   */
+  readonly unsafeAckBeforeFsync?: boolean;
 }
 
 interface PendingProposal {
@@ -96,6 +103,8 @@ export class Peer {
   private lastRole: Role = Role.Follower;
   /** Membership changes waiting to be applied: request id → the change. */
   private readonly confWaiters = new Map<number, ConfChange>();
+  /** The chain of deferred writes of the DEBUG-ONLY unsafeAckBeforeFsync mode. */
+  private deferredWrites: Promise<void> = Promise.resolve();
   /** Set when a synced write failed: the peer stops acknowledging anything (crash-stop). */
   private fatalError: Error | null = null;
 
@@ -260,6 +269,13 @@ export class Peer {
   }
 
   private crashStop(error: unknown): void {
+    if (!(error instanceof StorageError)) {
+      // A bug (an assertion or anything unexpected): crash-only, with the stack, so the
+      // process restarts from its durable state instead of limping on (STYLE §4).
+      setImmediate(() => {
+        throw error;
+      });
+    }
     // A failed fsync leaves the disk state unknown: acknowledging anything more could lose
     // acknowledged writes, so this peer stops taking part (fail-stop) and says why.
     this.fatalError = error instanceof Error ? error : new Error(String(error));
@@ -307,9 +323,14 @@ export class Peer {
   private async handleReady(ready: Ready): Promise<void> {
     const storage = this.options.storage;
     if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
-      await storage.writeReady({
+      const write = {
         hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot,
-      });
+      };
+      if (this.options.unsafeAckBeforeFsync === true) {
+        this.deferWrite(() => storage.writeReady(write));
+      } else {
+        await storage.writeReady(write);
+      }
     }
     this.options.transport.send(ready.messages);
     if (ready.snapshot !== null) {
@@ -329,6 +350,15 @@ export class Peer {
       for (const [requestId, result] of batch.results) this.settle(requestId, { result });
     }
     this.reads.onReadStates(ready.readStates);
+  }
+
+  private deferWrite(write: () => Promise<void>): void {
+    // Each write lands about a second after its Ready, in order (a lagging write-back cache).
+    const dueMs = Date.now() + 1000;
+    this.deferredWrites = this.deferredWrites
+      .then(() => new Promise((resolve) => setTimeout(resolve, Math.max(0, dueMs - Date.now()))))
+      .then(write)
+      .catch((error: unknown) => this.crashStop(error));
   }
 
   private afterAdvance(ready: Ready): void {

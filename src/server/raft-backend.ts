@@ -49,7 +49,9 @@ export class RaftBackend implements EtcdBackend {
   /** Creates the backend; `clusterId` is the numeric cluster id clients see. */
   constructor(
     private readonly peer: Peer,
-    private readonly identity: { clusterId: number; memberId: number; dataDir: string },
+    private readonly identity: { clusterId: number; memberId: number; dataDir: string;
+      /** DEBUG ONLY: skip ReadIndex (stale reads), so chaos can prove its checker bites. */
+      unsafeServeStaleReads?: boolean },
   ) {}
 
   header(): ClusterHeader {
@@ -60,7 +62,9 @@ export class RaftBackend implements EtcdBackend {
   }
 
   async range(request: RangeRequest): Promise<RangeResponse> {
-    if (request.serializable !== true) await this.peer.readBarrier();
+    if (request.serializable !== true && this.identity.unsafeServeStaleReads !== true) {
+      await this.peer.readBarrier();
+    }
     return unwrap(this.peer.stateMachine.store.range(request));
   }
 
