@@ -44,6 +44,15 @@ export interface ServerConfig {
   readonly electionTicks: number;
   readonly snapshotEntries: number;
   readonly requestTimeoutMs: number;
+  /**
+   * TEST/CHAOS ONLY: dial these addresses instead of a member's peer URL, by member name
+   * (the chaos harness routes every directed link through its fault-injecting proxy).
+   */
+  readonly peerDialOverrides?: ReadonlyMap<string, string>;
+  /** DEBUG ONLY (proves the chaos checker bites): serve linearizable reads locally. */
+  readonly unsafeServeStaleReads?: boolean;
+  /** DEBUG ONLY (proves the chaos checker bites): acknowledge before the disk write. */
+  readonly unsafeAckBeforeFsync?: boolean;
   readonly logger: Logger;
 }
 
@@ -181,7 +190,6 @@ function openStorage(config: ServerConfig): RaftStorage {
   return new FailpointStorage(level, failpoints);
 }
 
-
 async function startPeer(config: ServerConfig, storage: RaftStorage, identity: Identity,
   loaded: LoadedState): Promise<RunningServer> {
   const logger = config.logger;
@@ -195,6 +203,7 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
     electionTicks: config.electionTicks, snapshotEntries: config.snapshotEntries,
     requestTimeoutMs: config.requestTimeoutMs, proposalsPendingMax: 10_000,
     inboxMessagesMax: 100_000, onStateChange: () => syncPeers(),
+    unsafeAckBeforeFsync: config.unsafeAckBeforeFsync === true,
   }, loaded);
   const running = peer;
   for (const member of identity.seedMembers) {
@@ -208,7 +217,10 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
     const membership = running.raft.membership();
     const ids = new Set([...membership.voters, ...membership.learners]);
     for (const id of ids) {
-      const url = running.stateMachine.members.get(id)?.peerURLs[0];
+      const record = running.stateMachine.members.get(id);
+      const override = record === undefined ? undefined
+        : config.peerDialOverrides?.get(record.name);
+      const url = override ?? record?.peerURLs[0];
       if (url === undefined || id === identity.memberId || known.get(id) === url) continue;
       known.set(id, url);
       transport.setPeer(id, hostPort(url));
@@ -225,6 +237,7 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
   peer.start();
   const backend = new RaftBackend(peer, {
     clusterId: identity.clusterId, memberId: identity.memberId, dataDir: config.dataDir,
+    unsafeServeStaleReads: config.unsafeServeStaleReads === true,
   });
   const api = await startEtcdAPIServer({ backend, listen: config.clientListen, logger });
   const duties = new LeaderDuties(peer, {
