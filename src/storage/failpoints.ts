@@ -13,7 +13,15 @@
  * sync-fail-after:N   the first N synced writes (writeReady, writeSnapshot, writeIdentity)
  *                     go through; every later write of any kind rejects with
  *                     STORAGE_ERR_SYNC_FAILED and writes nothing (N >= 0)
+ * sync-delay-ms:N     every synced write takes N ms longer (a slow or stalling fsync)
+ * crash-before-persist:N       the process dies (SIGKILL) right BEFORE its N-th Ready write
+ * crash-after-persist:N        the process dies right AFTER its N-th Ready write is durable,
+ *                              before its messages are sent
+ * crash-during-snapshot-install  the process dies right after persisting a snapshot received
+ *                              from the leader, before applying it to the state machine
  * ```
+ * The crash failpoints are used by `coracle chaos`; a crash is a real SIGKILL of the
+ * process, so the restart sees exactly what reached the disk.
  * NB: once tripped the disk stays "failed" (sticky), also for the unsynced writeApplied:
  * a real disk that lost an fsync is not trusted again until the process restarts.
  */
@@ -30,28 +38,54 @@ export const failpointsEnvVar = 'CORACLE_FAILPOINTS';
 export interface Failpoints {
   /** Synced writes allowed before every write fails; null: never fail. */
   readonly syncFailAfter: number | null;
+  /** Extra milliseconds every synced write takes (0: none). */
+  readonly syncDelayMs: number;
+  /** Die before the N-th Ready write (null: never). */
+  readonly crashBeforePersist: number | null;
+  /** Die after the N-th Ready write (null: never). */
+  readonly crashAfterPersist: number | null;
+  /** Die after persisting a received snapshot, before applying it. */
+  readonly crashDuringSnapshotInstall: boolean;
 }
 
 /** Parses a failpoint spec such as `sync-fail-after:20`; throws on anything unknown. */
 export function parseFailpoints(spec: string): Failpoints {
-  let syncFailAfter: number | null = null;
+  const parsed = {
+    syncFailAfter: null as number | null, syncDelayMs: 0,
+    crashBeforePersist: null as number | null, crashAfterPersist: null as number | null,
+    crashDuringSnapshotInstall: false,
+  };
   for (const item of spec.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
-    const match = /^sync-fail-after:(\d+)$/.exec(item);
-    if (match === null) {
-      throw new Error(`${failpointsEnvVar}: unknown failpoint "${item}" ` +
-        '(known: sync-fail-after:N)');
+    if (item === 'crash-during-snapshot-install') {
+      parsed.crashDuringSnapshotInstall = true;
+      continue;
     }
-    syncFailAfter = Number(match[1]);
-    if (!Number.isSafeInteger(syncFailAfter)) {
-      throw new Error(`${failpointsEnvVar}: sync-fail-after needs a safe integer, got ${match[1]}`);
+    const match = /^(sync-fail-after|sync-delay-ms|crash-before-persist|crash-after-persist):(\d+)$/
+      .exec(item);
+    const value = Number(match?.[2]);
+    if (match === null || !Number.isSafeInteger(value)) {
+      throw new Error(`${failpointsEnvVar}: unknown failpoint "${item}" (known: ` +
+        'sync-fail-after:N, sync-delay-ms:N, crash-before-persist:N, crash-after-persist:N, ' +
+        'crash-during-snapshot-install)');
     }
+    if (match[1] === 'sync-fail-after') parsed.syncFailAfter = value;
+    if (match[1] === 'sync-delay-ms') parsed.syncDelayMs = value;
+    if (match[1] === 'crash-before-persist') parsed.crashBeforePersist = value;
+    if (match[1] === 'crash-after-persist') parsed.crashAfterPersist = value;
   }
-  return { syncFailAfter };
+  return parsed;
+}
+
+function crashNow(): never {
+  // A real crash: no cleanup, no flush beyond what already reached the disk.
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable: SIGKILL did not stop the process');
 }
 
 /** FailpointStorage delegates to a real RaftStorage until a failpoint trips (module comment). */
 export class FailpointStorage implements RaftStorage {
   private syncedWrites = 0;
+  private readyWrites = 0;
   private tripped = false;
 
   /** Wraps `inner`; `failpoints` says when writes start failing. */
@@ -67,8 +101,18 @@ export class FailpointStorage implements RaftStorage {
   }
 
   async writeReady(write: ReadyWrite): Promise<void> {
+    this.readyWrites += 1;
+    if (this.readyWrites === this.failpoints.crashBeforePersist) crashNow();
     this.maybeFailSynced('writeReady');
+    await this.delay();
     await this.inner.writeReady(write);
+    if (this.readyWrites === this.failpoints.crashAfterPersist) crashNow();
+    if (write.snapshot !== null && this.failpoints.crashDuringSnapshotInstall) crashNow();
+  }
+
+  private async delay(): Promise<void> {
+    const delayMs = this.failpoints.syncDelayMs;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
 
   async writeApplied(write: AppliedWrite): Promise<void> {
@@ -78,6 +122,7 @@ export class FailpointStorage implements RaftStorage {
 
   async writeSnapshot(snapshot: Snapshot): Promise<void> {
     this.maybeFailSynced('writeSnapshot');
+    await this.delay();
     await this.inner.writeSnapshot(snapshot);
   }
 
