@@ -142,18 +142,24 @@ export function toDeleteRangeRequest(wire: WireMessage): DeleteRangeRequest {
 }
 
 function toCompare(wire: WireMessage): Compare {
-  const compare: Compare = {
+  const compare = {
     result: enumField<CompareResultValue>(wire, 'result', CompareResult, 'ETCD_ERR_INVALID_ENUM'),
     target: enumField<CompareTargetValue>(wire, 'target', CompareTarget, 'ETCD_ERR_INVALID_ENUM'),
     key: bytesField(wire, 'key'),
     rangeEnd: bytesField(wire, 'rangeEnd'),
-    version: int64Field(wire, 'version'),
-    createRevision: int64Field(wire, 'createRevision'),
-    modRevision: int64Field(wire, 'modRevision'),
-    lease: int64Field(wire, 'lease'),
   };
-  const value = wire.value;
-  return value instanceof Uint8Array ? { ...compare, value } : compare;
+  // NB: the operands are a oneof (target_union), here and in the replicated command: keep
+  // ONLY the one the target reads (etcd reads nothing else). With all five set, the command
+  // codec wrote every member and decoding kept the last (lease), so in a real cluster every
+  // value/version/create/mod compare ran against a lost operand.
+  switch (compare.target) {
+    case CompareTarget.VERSION: return { ...compare, version: int64Field(wire, 'version') };
+    case CompareTarget.CREATE:
+      return { ...compare, createRevision: int64Field(wire, 'createRevision') };
+    case CompareTarget.MOD: return { ...compare, modRevision: int64Field(wire, 'modRevision') };
+    case CompareTarget.VALUE: return { ...compare, value: bytesField(wire, 'value') };
+    case CompareTarget.LEASE: return { ...compare, lease: int64Field(wire, 'lease') };
+  }
 }
 
 /** A txn level still to convert: its wire message and the ops arrays to fill. */
