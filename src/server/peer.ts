@@ -15,7 +15,7 @@
 import { RaftNode } from '../raft/raft.js';
 import type { RaftStatus } from '../raft/raft.js';
 import { makeRaftConfig } from '../raft/config.js';
-import { ConfChangeType, DropReason, Role } from '../raft/types.js';
+import { ConfChangeType, DropReason, MessageType, Role } from '../raft/types.js';
 import type { ConfChange, Message, NodeId, Ready } from '../raft/types.js';
 import { StorageError } from '../storage/errors.js';
 import type { RaftStorage, LoadedState } from '../storage/raft-storage.js';
@@ -69,6 +69,11 @@ interface PendingProposal {
   /** The term in which it was handed to Raft (0 while still queued). */
   term: number;
 }
+
+/** Messages only a leader sends, which never depend on its own pending write. */
+const leaderOnlyTypes: ReadonlySet<MessageType> = new Set([
+  MessageType.Append, MessageType.Heartbeat, MessageType.Snapshot,
+]);
 
 function dropError(reason: DropReason): EtcdError {
   switch (reason) {
@@ -322,9 +327,19 @@ export class Peer {
 
   private async handleReady(ready: Ready): Promise<void> {
     const storage = this.options.storage;
+    // A leader's appends and heartbeats depend on nothing it has yet to persist (it counts
+    // itself towards a quorum only for entries already durable), so they leave at once and
+    // the followers' fsyncs overlap the leader's (etcd does the same). Everything else, votes
+    // and acknowledgements above all, waits for the write below.
+    const early = ready.softState.role === Role.Leader
+      ? ready.messages.filter((message) => leaderOnlyTypes.has(message.type)) : [];
+    const late = early.length === 0 ? ready.messages
+      : ready.messages.filter((message) => !leaderOnlyTypes.has(message.type));
+    this.options.transport.send(early);
     if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
       const write = {
         hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot,
+        sync: ready.mustSync,
       };
       if (this.options.unsafeAckBeforeFsync === true) {
         this.deferWrite(() => storage.writeReady(write));
@@ -332,7 +347,7 @@ export class Peer {
         await storage.writeReady(write);
       }
     }
-    this.options.transport.send(ready.messages);
+    this.options.transport.send(late);
     if (ready.snapshot !== null) {
       const rows = this.stateMachine.restore(ready.snapshot.data);
       await storage.writeApplied({
@@ -342,11 +357,13 @@ export class Peer {
     }
     if (ready.committedEntries.length > 0) {
       const batch = this.stateMachine.applyEntries(ready.committedEntries, this.raft.membership());
-      await storage.writeApplied({
+      // Not awaited: the storage writes batches in issue order, the rows are not synced
+      // anyway (the log is), and a failure stops the peer through crashStop.
+      storage.writeApplied({
         appliedIndex: ready.committedEntries.at(-1)!.index, mutations: batch.mutations,
         ...(batch.membersChanged
           ? { membersJSON: JSON.stringify(this.stateMachine.members.toJSON()) } : {}),
-      });
+      }).catch((error: unknown) => this.crashStop(error));
       for (const [requestId, result] of batch.results) this.settle(requestId, { result });
     }
     this.reads.onReadStates(ready.readStates);

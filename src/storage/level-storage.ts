@@ -68,6 +68,8 @@ export class LevelStorage implements RaftStorage {
   /** Index range of the entries on disk, tracked so truncation can delete precisely. */
   private firstIndex = 1;
   private lastIndex = 0;
+  /** The last batch issued; the next one starts after it (issue order on disk). */
+  private tail: Promise<void> = Promise.resolve();
 
   /** Opens (creating if needed) the database in `directory`. */
   constructor(directory: string) {
@@ -165,15 +167,19 @@ export class LevelStorage implements RaftStorage {
       operations.push({ type: 'put', key: keyHardState, value: encodeHardState(write.hardState) });
     }
     if (operations.length === 0) return;
-    await this.syncedBatch(operations);
+    // The index range is updated at once so a write issued before this one lands computes
+    // its deletions from it; LevelDB applies batches in issue order (see `batch`).
     this.firstIndex = firstIndex;
     this.lastIndex = lastIndex;
+    await this.batch(operations, write.sync !== false);
   }
 
   /** Writes applied store rows and the applied index in one batch. */
   async writeApplied(write: AppliedWrite): Promise<void> {
     const operations: BatchOperation[] = [];
     if (write.replaceRows !== undefined) {
+      // Every earlier write must be on disk before the rows to delete are listed.
+      await this.tail;
       for await (const key of this.db.keys({
         gte: Buffer.from([prefixRow]), lt: Buffer.from([prefixRow + 1]),
       })) {
@@ -196,7 +202,7 @@ export class LevelStorage implements RaftStorage {
     operations.push({ type: 'put', key: keyApplied, value: encodeApplied(write.appliedIndex) });
     // NB: not synced. The log holding these entries is durable; a crash loses at most a
     // suffix of applied state, which the restart re-applies from the log, atomically.
-    await this.db.batch(operations);
+    await this.batch(operations, false);
   }
 
   /** Stores a local snapshot and deletes the log at and below its index, in one batch. */
@@ -206,16 +212,16 @@ export class LevelStorage implements RaftStorage {
     this.deleteEntries(operations, this.firstIndex, Math.min(index, this.lastIndex));
     operations.push({ type: 'put', key: keySnapshotMeta, value: encodeSnapshotMeta(snapshot.meta) });
     operations.push({ type: 'put', key: keySnapshotData, value: Buffer.from(snapshot.data) });
-    await this.syncedBatch(operations);
     this.firstIndex = Math.max(this.firstIndex, index + 1);
     this.lastIndex = Math.max(this.lastIndex, index);
+    await this.batch(operations, true);
   }
 
   /** Records which cluster and member this data dir belongs to. */
   async writeIdentity(identity: ClusterIdentity): Promise<void> {
-    await this.syncedBatch([
+    await this.batch([
       { type: 'put', key: keyIdentity, value: Buffer.from(JSON.stringify(identity)) },
-    ]);
+    ], true);
   }
 
   /** Closes the database. */
@@ -229,12 +235,23 @@ export class LevelStorage implements RaftStorage {
     }
   }
 
-  private async syncedBatch(operations: BatchOperation[]): Promise<void> {
-    try {
-      await this.db.batch(operations, { sync: true });
-    } catch (error) {
-      throw new StorageError('STORAGE_ERR_SYNC_FAILED', 'synced write failed', { cause: error });
-    }
+  /**
+   * Writes one batch after every batch issued before it (a promise chain), so callers may
+   * issue unsynced writes without awaiting them and still get issue order on disk.
+   */
+  private batch(operations: BatchOperation[], sync: boolean): Promise<void> {
+    const run = async (): Promise<void> => {
+      try {
+        await this.db.batch(operations, { sync });
+      } catch (error) {
+        throw new StorageError('STORAGE_ERR_SYNC_FAILED',
+          sync ? 'synced write failed' : 'write failed', { cause: error });
+      }
+    };
+    const result = this.tail.then(run);
+    // The chain continues after a failure; the failure itself reaches this write's caller.
+    this.tail = result.catch(() => undefined);
+    return result;
   }
 }
 

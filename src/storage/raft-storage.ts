@@ -6,7 +6,10 @@
  *
  * Atomicity rules (DESIGN §4), which every adapter MUST keep:
  * - `writeReady`: a Ready's snapshot, entries and hard state go in ONE batch, synced to disk
- *   before the promise resolves; entries at or after the first new index are replaced.
+ *   before the promise resolves (unless `sync` is false: a commit-index-only change, which
+ *   Raft may lose and re-learn); entries at or after the first new index are replaced.
+ * - Writes reach the disk in the order they were issued, even when the caller does not
+ *   await one before issuing the next (the adapter serializes them).
  * - `writeApplied`: the store rows of applied entries and the new applied index go in ONE
  *   batch, so a restart never applies an entry twice or skips one.
  * - `writeSnapshot`: a local snapshot is stored and the log below it deleted in ONE batch.
@@ -39,6 +42,8 @@ export interface ReadyWrite {
   readonly entries: readonly Entry[];
   /** A snapshot received from the leader: it replaces the whole log. */
   readonly snapshot: Snapshot | null;
+  /** False only when nothing but the commit index changed (Ready.mustSync); default true. */
+  readonly sync?: boolean;
 }
 
 /** AppliedWrite is the state machine's change for applied entries. */
