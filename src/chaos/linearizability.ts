@@ -92,6 +92,9 @@ const STEPS_PER_KEY_DEFAULT = 2_000_000;
 const TIME_PER_KEY_MS_DEFAULT = 30_000;
 const MINIMIZE_CHECKS_DEFAULT = 400;
 const MINIMIZE_STEPS_DEFAULT = 200_000;
+/** Scan results that are not list positions. */
+const ENTRY_CONFLICT = -2;
+const ENTRY_NONE = -3;
 /** Steps between two reads of the injected clock. */
 const CLOCK_STEPS_INTERVAL = 1024;
 
@@ -275,6 +278,47 @@ function forcedCompletions(kept: readonly Operation[]): Map<number, number> {
   return forced;
 }
 
+/**
+ * Returns the unknown operations that can only ever help by leaving a state (reduction 3):
+ * their value is not USEFUL and not compared against by an ok CAS that may have failed.
+ * A value is useful when an ok read returned it, an ok CAS that may have succeeded expected
+ * it, or (fixpoint, explicit worklist) an unknown CAS writing a useful value expected it.
+ * NB: such an operation may then produce the shared dead state instead of its own value:
+ * only unknown CAS operations that are themselves useless could tell the two apart.
+ */
+function deadMakerCandidates(kept: readonly Operation[]): Set<Operation> {
+  const useful = new Set<string>();
+  const compared = new Set<string>();
+  const unknownCasByValue = new Map<string, Operation[]>();
+  const worklist: string[] = [];
+  const markUseful = (value: string | null | undefined): void => {
+    if (value === null || value === undefined || useful.has(value)) return;
+    useful.add(value);
+    worklist.push(value);
+  };
+  for (const op of kept) {
+    if (op.kind === 'read' && op.outcome === 'ok') markUseful(op.read);
+    if (op.kind !== 'cas') continue;
+    if (op.outcome === 'ok' && op.succeeded !== false) markUseful(op.expected);
+    if (op.outcome === 'ok' && op.succeeded !== true && op.expected !== undefined &&
+      op.expected !== null) compared.add(op.expected);
+    if (op.outcome !== 'unknown' || op.value === undefined) continue;
+    const list = unknownCasByValue.get(op.value);
+    if (list === undefined) unknownCasByValue.set(op.value, [op]);
+    else list.push(op);
+  }
+  for (let guard = 0; worklist.length > 0 && guard <= kept.length * 2 + 16; guard++) {
+    for (const op of unknownCasByValue.get(worklist.pop()!) ?? []) markUseful(op.expected);
+  }
+  assert(worklist.length === 0, 'usefulness reaches a fixpoint');
+  const candidates = new Set<Operation>();
+  for (const op of kept) {
+    const value = op.outcome === 'unknown' ? writtenValue(op) : undefined;
+    if (value !== undefined && !useful.has(value) && !compared.has(value)) candidates.add(op);
+  }
+  return candidates;
+}
+
 /** Turns one key's operations into model terms (see the module comment's reductions). */
 function prepareRegister(operations: readonly Operation[]): PreparedRegister {
   const kept = operations.filter((op) => !isDropped(op));
@@ -282,6 +326,7 @@ function prepareRegister(operations: readonly Operation[]): PreparedRegister {
   const idOf = (value: string | null | undefined): number =>
     value === null || value === undefined ? VALUE_ABSENT : ids.get(value) ?? VALUE_DEAD;
   const forced = forcedCompletions(kept);
+  const deadMakers = deadMakerCandidates(kept);
   const prepared = kept.map((op, index): PreparedOperation => {
     assert(op.completeMs === null || op.completeMs >= op.invokeMs, 'completes after invoke');
     const writeId = op.kind === 'read' ? -1 : idOf(op.value);
@@ -291,7 +336,7 @@ function prepareRegister(operations: readonly Operation[]): PreparedRegister {
       : op.succeeded === false ? 'failure' : 'either';
     const forcedMs = forced.get(index);
     const mode: OperationMode = op.outcome === 'ok' || forcedMs !== undefined ? 'finite'
-      : writeId === VALUE_DEAD ? 'deadMaker' : 'optional';
+      : deadMakers.has(op) ? 'deadMaker' : 'optional';
     const completionMs = op.outcome === 'ok' ? op.completeMs ?? Infinity
       : forcedMs ?? Infinity;
     return { op, mode, writeId, argumentId, casRule, completionMs };
@@ -381,6 +426,13 @@ class RegisterSearch {
   private readonly frameEntry: Int32Array;
   private readonly frameState: Int32Array;
   private readonly frameDeadMaker: Int32Array;
+  private readonly frameFree: Uint8Array;
+  /** Number of dead writes each frame absorbed (their entries are on `absorbedEntries`). */
+  private readonly frameAbsorbed: Int32Array;
+  private readonly absorbedEntries: Int32Array;
+  private absorbedTop = 0;
+  /** Whether dead writes may be absorbed (see `collectDeadWrites`). */
+  private readonly absorbDeadWrites: boolean;
   private depth = 0;
   private state = VALUE_ABSENT;
   private hashLow = 0;
@@ -404,6 +456,12 @@ class RegisterSearch {
     this.frameEntry = new Int32Array(count + 1);
     this.frameState = new Int32Array(count + 1);
     this.frameDeadMaker = new Int32Array(count + 1);
+    this.frameFree = new Uint8Array(count + 1);
+    this.frameAbsorbed = new Int32Array(count + 1);
+    this.absorbedEntries = new Int32Array(count + 1);
+    this.absorbDeadWrites = !register.operations.some((operation) =>
+      operation.op.kind === 'cas' && operation.op.outcome === 'ok' &&
+      operation.casRule !== 'success');
     const random = new SeededRandom(budget.seed);
     this.zobristLow = Uint32Array.from({ length: count }, () => random.next());
     this.zobristHigh = Uint32Array.from({ length: count }, () => random.next());
@@ -438,7 +496,7 @@ class RegisterSearch {
   /** Runs the search to a verdict or a budget bound. */
   run(): SearchOutcome {
     const startMs = this.budget.nowMs?.() ?? 0;
-    let entry = this.next[this.head]!;
+    let entry = this.scanStart();
     let steps = 0;
     while (this.next[this.head] !== this.tail) {
       steps++;
@@ -447,20 +505,69 @@ class RegisterSearch {
         this.budget.nowMs() - startMs > this.budget.timeMsMax) {
         return { verdict: 'unknown', steps, budget: 'time' };
       }
-      assert(entry !== this.tail, 'a pending call always has its return in the list');
-      if (this.entryIsCall[entry] === 1) {
-        entry = this.maybeLinearize(entry) ? this.next[this.head]! : this.next[entry]!;
+      if (entry === ENTRY_CONFLICT) {
+        entry = this.backtrackChoice();
+      } else if (entry === ENTRY_NONE) {
+        return { verdict: 'violation', steps };
+      } else if (this.entryIsCall[entry] === 1) {
+        entry = this.maybeLinearize(entry, false) ? this.scanStart() : this.next[entry]!;
       } else if (this.entryIsOpen[entry] === 1) {
         // NB: open returns sort after every finite one, so only optional operations remain,
         // and an optional operation may be left out of the linearization.
         return { verdict: 'ok', steps };
-      } else if (this.depth === 0) {
-        return { verdict: 'violation', steps };
       } else {
-        entry = this.backtrack();
+        entry = this.backtrackChoice();
       }
+      assert(entry !== this.tail || this.next[this.head] === this.tail,
+        'a pending call always has its return in the list');
     }
     return { verdict: 'ok', steps };
+  }
+
+  /**
+   * Linearizes every free candidate call (see `isFree`) that the model accepts now, then
+   * returns the first entry. NB (partial order reduction): in any successful continuation
+   * such a call can move to now: it is a candidate, it changes no state, and the state it
+   * needs holds now and (values being unique, a read's value holds over one interval) at
+   * its later point too. So if the configuration with it fails, the one without it fails. Its frame is therefore not a choice:
+   * `backtrackChoice` pops through it. A memo hit on it means this configuration already
+   * failed: returns ENTRY_CONFLICT.
+   */
+  private scanStart(): number {
+    let entry = this.next[this.head]!;
+    while (entry !== this.tail && this.entryIsCall[entry] === 1) {
+      const index = this.entryOperation[entry]!;
+      const before = this.prev[entry]!;
+      if (!this.isFree(index) || this.stepModel(index) !== this.state) {
+        entry = this.next[entry]!;
+      } else if (this.maybeLinearize(entry, true)) {
+        entry = this.next[before]!;
+      } else {
+        return ENTRY_CONFLICT;
+      }
+    }
+    return this.next[this.head]!;
+  }
+
+  /**
+   * Returns whether operation `index` can never change the state: an ok read, or an ok CAS
+   * known not to have matched. NB: a write of the dead value onto the dead state also keeps
+   * the state, but not at every later point, so it does not commute and is never free.
+   */
+  private isFree(index: number): boolean {
+    const operation = this.operations[index]!;
+    return operation.op.kind === 'read' ||
+      (operation.op.kind === 'cas' && operation.casRule === 'failure');
+  }
+
+  /** Pops frames up to and including the last real choice; returns where to resume. */
+  private backtrackChoice(): number {
+    while (this.depth > 0) {
+      const free = this.frameFree[this.depth - 1] === 1;
+      const entry = this.backtrack();
+      if (!free) return this.next[entry]!;
+    }
+    return ENTRY_NONE;
   }
 
   /** Returns the state after applying operation `index`, or -1 when the model refuses it. */
@@ -481,8 +588,11 @@ class RegisterSearch {
     }
   }
 
-  /** Linearizes the call at `entry` unless the model refuses it or the memo has seen it. */
-  private maybeLinearize(entry: number): boolean {
+  /**
+   * Linearizes the call at `entry` unless the model refuses it or the memo has seen it.
+   * `free` marks a state-preserving call that is not a choice (see `scanStart`).
+   */
+  private maybeLinearize(entry: number, free: boolean): boolean {
     const index = this.entryOperation[entry]!;
     let nextState = this.stepModel(index);
     let deadMaker = -1;
@@ -493,29 +603,64 @@ class RegisterSearch {
       if (deadMaker < 0) return false;
       nextState = VALUE_DEAD;
     }
+    const absorbedFrom = this.absorbedTop;
+    if (this.absorbDeadWrites && this.operations[index]!.op.kind === 'write') {
+      this.collectDeadWrites(entry);
+    }
     let low = this.hashLow ^ this.zobristLow[index]!;
     let high = this.hashHigh ^ this.zobristHigh[index]!;
+    for (let slot = absorbedFrom; slot < this.absorbedTop; slot++) {
+      const absorbed = this.entryOperation[this.absorbedEntries[slot]!]!;
+      low ^= this.zobristLow[absorbed]!;
+      high ^= this.zobristHigh[absorbed]!;
+    }
     if (deadMaker >= 0) {
       low ^= this.zobristLow[deadMaker]!;
       high ^= this.zobristHigh[deadMaker]!;
     }
     if (!this.cache.add(low ^ this.stateLow[nextState]!, high ^ this.stateHigh[nextState]!)) {
+      this.absorbedTop = absorbedFrom;
       return false;
     }
     this.frameEntry[this.depth] = entry;
     this.frameState[this.depth] = this.state;
     this.frameDeadMaker[this.depth] = deadMaker;
+    this.frameFree[this.depth] = free ? 1 : 0;
+    this.frameAbsorbed[this.depth] = this.absorbedTop - absorbedFrom;
     this.depth++;
     this.hashLow = low;
     this.hashHigh = high;
     this.state = nextState;
     this.linearized[index] = 1;
     if (deadMaker >= 0) this.linearized[deadMaker] = 1;
+    for (let slot = absorbedFrom; slot < this.absorbedTop; slot++) {
+      this.lift(this.absorbedEntries[slot]!);
+    }
     this.lift(entry);
     return true;
   }
 
-  /** Undoes the last linearization; returns the entry after the undone call. */
+  /**
+   * Pushes onto the absorbed stack every other candidate ok write of the dead value, to be
+   * linearized just before the write at `entry` (where each is a no-op). NB: only used
+   * when no ok CAS on this key may have failed. Then a dead write's only effect is ending
+   * the current value, reads never return the dead value, and CAS operations never expect
+   * it, so moving a candidate dead write from any later point to just before a write keeps
+   * every successful continuation successful: absorbing is never worse, and never a choice.
+   */
+  private collectDeadWrites(entry: number): void {
+    for (let call = this.next[this.head]!; this.entryIsCall[call] === 1;
+      call = this.next[call]!) {
+      const operation = this.operations[this.entryOperation[call]!]!;
+      if (call === entry || operation.op.kind !== 'write' || operation.writeId !== VALUE_DEAD) {
+        continue;
+      }
+      this.absorbedEntries[this.absorbedTop++] = call;
+    }
+    assert(this.absorbedTop <= this.operations.length, 'absorbed stack is bounded');
+  }
+
+  /** Undoes the last linearization; returns the undone call's entry. */
   private backtrack(): number {
     assert(this.depth > 0, 'backtrack needs a linearized call');
     this.depth--;
@@ -532,7 +677,16 @@ class RegisterSearch {
     this.linearized[index] = 0;
     this.state = this.frameState[this.depth]!;
     this.unlift(entry);
-    return this.next[entry]!;
+    const absorbedFrom = this.absorbedTop - this.frameAbsorbed[this.depth]!;
+    assert(absorbedFrom >= 0, 'absorbed stack matches the frames');
+    while (this.absorbedTop > absorbedFrom) {
+      const absorbed = this.absorbedEntries[--this.absorbedTop]!;
+      const absorbedIndex = this.entryOperation[absorbed]!;
+      this.hashLow ^= this.zobristLow[absorbedIndex]!;
+      this.hashHigh ^= this.zobristHigh[absorbedIndex]!;
+      this.unlift(absorbed);
+    }
+    return entry;
   }
 
   /**
