@@ -530,8 +530,8 @@ class RegisterSearch {
    * such a call can move to now: it is a candidate, it changes no state, and the state it
    * needs holds now and (values being unique, a read's value holds over one interval) at
    * its later point too. So if the configuration with it fails, the one without it fails.
-   * Its frame is therefore not a choice: `backtrackChoice` pops through it. A memo hit on it means this configuration already
-   * failed: returns ENTRY_CONFLICT.
+   * Its frame is therefore not a choice: `backtrackChoice` pops through it. A memo hit on
+   * it means this configuration already failed: returns ENTRY_CONFLICT.
    */
   private scanStart(): number {
     let entry = this.next[this.head]!;
