@@ -54,6 +54,15 @@ export function binaryToBytes(text: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * Returns a copy of `bytes` in its own ArrayBuffer. NB: `Buffer#slice` does NOT copy (it is
+ * a view, like subarray), so a stored "slice" of a request would pin the whole network or
+ * pool buffer it came from; this always copies.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
+}
+
 /** Encodes a UTF-8 string to bytes (tests and row names). */
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);

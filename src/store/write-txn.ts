@@ -12,7 +12,7 @@
  * first write, so a failed command never changes state.
  */
 import { assert, assertNever } from './assert.js';
-import { bytesToBinary, emptyBytes } from './bytes.js';
+import { bytesToBinary, copyBytes, emptyBytes } from './bytes.js';
 import { type Outcome, type StoreErrorCode, fail, ok } from './errors.js';
 import { type KeyIndex, type KVRecord, tombstoneRecord } from './key-index.js';
 import type { Lessor } from './lessor.js';
@@ -78,10 +78,10 @@ export class WriteTxn {
     const ignoring = request.ignoreValue === true || request.ignoreLease === true;
     assert(!ignoring || previous !== undefined, 'ignore flags need an existing key');
     const value = request.ignoreValue === true ? (previous?.kv.value ?? emptyBytes)
-      : (request.value ?? emptyBytes).slice();
+      : copyBytes(request.value ?? emptyBytes);
     const lease = request.ignoreLease === true ? (previous?.kv.lease ?? 0) : (request.lease ?? 0);
     const kv: KeyValue = {
-      key: previous?.kv.key ?? request.key.slice(),
+      key: previous?.kv.key ?? copyBytes(request.key),
       createRevision: previous?.kv.createRevision ?? revision,
       modRevision: revision,
       version: (previous?.kv.version ?? 0) + 1,
