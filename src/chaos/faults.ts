@@ -178,8 +178,8 @@ function degrade(context: FaultContext, kind: 'latency' | 'loss', target: string
 }
 
 async function powercut(context: FaultContext, members: readonly string[]): Promise<Heal> {
-  // A majority loses power at the same instant: only what they fsynced survives.
-  const victims = shuffle(context.random, members).slice(0, Math.floor(members.length / 2) + 1);
+  // The whole cluster loses power at the same instant: only what was fsynced survives.
+  const victims = [...members];
   await Promise.all(victims.map((name) => context.cluster.kill(name)));
   return () => {
     for (const name of victims) context.cluster.spawn(name);
