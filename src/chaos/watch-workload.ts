@@ -108,8 +108,9 @@ export class WatchWorkload implements Workload {
       signal.addEventListener('abort', onAbort);
       stream.on('data', (response: WireWatchResponse) => {
         if (response.canceled) {
-          finish(response.compactRevision > 0 ? 'compacted' : `canceled: ${response.cancelReason}`);
+          // After a compaction the watcher resumes past it (an informer would re-list).
           if (response.compactRevision > 0) next = response.compactRevision + 1;
+          finish(response.compactRevision > 0 ? 'compacted' : `canceled: ${response.cancelReason}`);
           return;
         }
         this.record(session, response);

@@ -7,6 +7,7 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerChaosCommand } from './chaos-command.js';
 import { registerServerCommand } from './server-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerUpCommand } from './up-command.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerServerCommand(program);
   registerUpCommand(program);
   registerStatusCommand(program);
+  registerChaosCommand(program);
   registerPlannedCommands(program);
   return program;
 }

@@ -8,7 +8,6 @@ import type { Command } from 'commander';
 
 const planned: ReadonlyArray<{ name: string; summary: string }> = [
   { name: 'agent', summary: 'run a node agent (kubelet + proxy)' },
-  { name: 'chaos', summary: 'fault injection against a live cluster with history checking' },
   { name: 'bench', summary: 'benchmarks, side by side with etcd when installed' },
 ];
 

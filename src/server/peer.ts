@@ -359,11 +359,16 @@ export class Peer {
       const batch = this.stateMachine.applyEntries(ready.committedEntries, this.raft.membership());
       // Not awaited: the storage writes batches in issue order, the rows are not synced
       // anyway (the log is), and a failure stops the peer through crashStop.
-      storage.writeApplied({
+      const applied = {
         appliedIndex: ready.committedEntries.at(-1)!.index, mutations: batch.mutations,
         ...(batch.membersChanged
           ? { membersJSON: JSON.stringify(this.stateMachine.members.toJSON()) } : {}),
-      }).catch((error: unknown) => this.crashStop(error));
+      };
+      if (this.options.unsafeAckBeforeFsync === true) {
+        this.deferWrite(() => storage.writeApplied(applied));
+      } else {
+        storage.writeApplied(applied).catch((error: unknown) => this.crashStop(error));
+      }
       for (const [requestId, result] of batch.results) this.settle(requestId, { result });
     }
     this.reads.onReadStates(ready.readStates);
