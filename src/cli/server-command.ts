@@ -20,6 +20,7 @@ interface ServerFlags {
   electionTicks: string;
   snapshotEntries: string;
   requestTimeoutMs: string;
+  watchProgressNotifyIntervalMs: string;
   logLevel: string;
   peerDialOverrides?: string;
   unsafeServeStaleReads?: boolean;
@@ -66,6 +67,8 @@ export function registerServerCommand(program: Command): void {
       String(serverDefaults.snapshotEntries))
     .option('--request-timeout-ms <ms>', 'client request timeout',
       String(serverDefaults.requestTimeoutMs))
+    .option('--watch-progress-notify-interval-ms <ms>',
+      'progress notifications to watchers that asked for them', '600000')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--peer-dial-overrides <list>',
       'TEST/CHAOS ONLY: name=host:port,... dial these instead of the members\' peer URLs')
@@ -86,6 +89,8 @@ export function registerServerCommand(program: Command): void {
         electionTicks: positiveInteger(flags.electionTicks, '--election-ticks'),
         snapshotEntries: positiveInteger(flags.snapshotEntries, '--snapshot-entries'),
         requestTimeoutMs: positiveInteger(flags.requestTimeoutMs, '--request-timeout-ms'),
+        watchProgressNotifyIntervalMs: positiveInteger(flags.watchProgressNotifyIntervalMs,
+          '--watch-progress-notify-interval-ms'),
         ...(flags.peerDialOverrides === undefined ? {}
           : { peerDialOverrides: parseOverrides(flags.peerDialOverrides) }),
         unsafeServeStaleReads: flags.unsafeServeStaleReads === true,

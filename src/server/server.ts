@@ -44,6 +44,8 @@ export interface ServerConfig {
   readonly electionTicks: number;
   readonly snapshotEntries: number;
   readonly requestTimeoutMs: number;
+  /** Interval of progress notifications to watchers that asked (default 600,000 ms). */
+  readonly watchProgressNotifyIntervalMs?: number;
   /**
    * TEST/CHAOS ONLY: dial these addresses instead of a member's peer URL, by member name
    * (the chaos harness routes every directed link through its fault-injecting proxy).
@@ -194,6 +196,7 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
   loaded: LoadedState): Promise<RunningServer> {
   const logger = config.logger;
   let peer: Peer | null = null;
+  let syncPeers = (): void => undefined;
   const transport = new GRPCTransport({
     nodeId: identity.memberId, clusterId: String(identity.clusterId),
     listen: config.peerListen, logger, onMessages: (messages) => peer?.receive(messages),
@@ -206,32 +209,10 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
     unsafeAckBeforeFsync: config.unsafeAckBeforeFsync === true,
   }, loaded);
   const running = peer;
-  for (const member of identity.seedMembers) {
-    const url = member.peerURLs[0];
-    if (url !== undefined && member.ID !== identity.memberId) {
-      transport.setPeer(member.ID, hostPort(url));
-    }
-  }
-  const known = new Map<number, string>();
-  function syncPeers(): void {
-    const membership = running.raft.membership();
-    const ids = new Set([...membership.voters, ...membership.learners]);
-    for (const id of ids) {
-      const record = running.stateMachine.members.get(id);
-      const override = record === undefined ? undefined
-        : config.peerDialOverrides?.get(record.name);
-      const url = override ?? record?.peerURLs[0];
-      if (url === undefined || id === identity.memberId || known.get(id) === url) continue;
-      known.set(id, url);
-      transport.setPeer(id, hostPort(url));
-    }
-    for (const id of [...known.keys()]) {
-      if (!ids.has(id)) {
-        known.delete(id);
-        transport.removePeer(id);
-      }
-    }
-  }
+  const addresses = new PeerAddresses(running, transport, identity.memberId,
+    config.peerDialOverrides);
+  addresses.seed(identity.seedMembers);
+  syncPeers = () => addresses.sync();
   syncPeers();
   const peerPort = await transport.start();
   peer.start();
@@ -245,6 +226,8 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
     historyRevisionsMax: 100_000, logger,
   });
   duties.start();
+  const progressTimer = startProgressNotifications(running,
+    config.watchProgressNotifyIntervalMs ?? 600_000);
   const publisher = publishAttributes(running, identity.memberId, config, api.port);
   logger.info({ memberId: identity.memberId.toString(16), clusterId: identity.clusterId
     .toString(16), clientPort: api.port, peerPort }, 'coracle server started');
@@ -254,6 +237,7 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
     async stop() {
       publisher.stop();
       duties.stop();
+      clearInterval(progressTimer);
       await handOverLeadership(running);
       await api.close();
       await running.stop();
@@ -261,6 +245,61 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
       await storage.close();
     },
   };
+}
+
+/**
+ * PeerAddresses keeps the transport's peer addresses in step with the applied membership
+ * and member registry (and the chaos harness's dial overrides).
+ */
+class PeerAddresses {
+  private readonly known = new Map<number, string>();
+
+  constructor(private readonly peer: Peer, private readonly transport: GRPCTransport,
+    private readonly selfId: number,
+    private readonly overrides: ReadonlyMap<string, string> | undefined) {}
+
+  /** Dials the members a joiner learned from MemberAdd before it has any log. */
+  seed(members: readonly WireMember[]): void {
+    for (const member of members) {
+      const url = member.peerURLs[0];
+      if (url !== undefined && member.ID !== this.selfId) {
+        this.transport.setPeer(member.ID, hostPort(url));
+      }
+    }
+  }
+
+  /** Adds, re-addresses and removes peers to match the applied membership. */
+  sync(): void {
+    const membership = this.peer.raft.membership();
+    const ids = new Set([...membership.voters, ...membership.learners]);
+    for (const id of ids) {
+      const record = this.peer.stateMachine.members.get(id);
+      const override = record === undefined ? undefined : this.overrides?.get(record.name);
+      const url = override ?? record?.peerURLs[0];
+      if (url === undefined || id === this.selfId || this.known.get(id) === url) continue;
+      this.known.set(id, url);
+      this.transport.setPeer(id, hostPort(url));
+    }
+    for (const id of [...this.known.keys()]) {
+      if (!ids.has(id)) {
+        this.known.delete(id);
+        this.transport.removePeer(id);
+      }
+    }
+  }
+}
+
+/**
+ * Watchers created with progress_notify hear the current revision this often (etcd's
+ * --experimental-watch-progress-notify-interval, 10 minutes by default).
+ */
+function startProgressNotifications(peer: Peer, intervalMs: number): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    const machine = peer.stateMachine;
+    machine.subscriptions.noteReady(machine.hub.notifyProgress());
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
 function publishAttributes(peer: Peer, memberId: number, config: ServerConfig,
