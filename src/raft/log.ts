@@ -31,6 +31,13 @@ export class RaftLog {
   snapshotData: Uint8Array | null;
   /** A snapshot received from the leader that the shell must persist and apply. */
   pendingSnapshot: Snapshot | null = null;
+  /**
+   * The position the in-memory log starts after: the snapshot's, or lower when the shell
+   * keeps some entries behind its newest snapshot so slightly lagging followers catch up
+   * from the log instead of receiving a whole snapshot (etcd's SnapshotCatchUpEntries).
+   */
+  offsetIndex: number;
+  offsetTerm: number;
   committed: number;
   applied: number;
   stableIndex: number;
@@ -40,7 +47,9 @@ export class RaftLog {
   constructor(snapshot: Snapshot | null, entries: readonly Entry[]) {
     this.snapshotMeta = snapshot?.meta ?? emptySnapshotMeta;
     this.snapshotData = snapshot?.data ?? null;
-    const first = this.snapshotMeta.index + 1;
+    this.offsetIndex = this.snapshotMeta.index;
+    this.offsetTerm = this.snapshotMeta.term;
+    const first = this.offsetIndex + 1;
     this.entries = entries.filter((entry) => entry.index >= first);
     for (let i = 0; i < this.entries.length; i++) {
       assert(this.entries[i]!.index === first + i, 'persisted entries must be contiguous');
@@ -50,14 +59,14 @@ export class RaftLog {
     this.stableIndex = this.lastIndex();
   }
 
-  /** Returns the index of the first entry still held (snapshot index + 1). */
+  /** Returns the index of the first entry still held (offset index + 1). */
   firstIndex(): number {
-    return this.snapshotMeta.index + 1;
+    return this.offsetIndex + 1;
   }
 
   /** Returns the index of the last entry, or the snapshot index when there is none. */
   lastIndex(): number {
-    return this.snapshotMeta.index + this.entries.length;
+    return this.offsetIndex + this.entries.length;
   }
 
   /** Returns the term of the last entry (or of the snapshot). */
@@ -67,8 +76,8 @@ export class RaftLog {
 
   /** Returns the term at `index`, or null when it is compacted away or beyond the end. */
   termAt(index: number): number | null {
-    if (index === this.snapshotMeta.index) return this.snapshotMeta.term;
-    if (index < this.snapshotMeta.index || index > this.lastIndex()) return null;
+    if (index === this.offsetIndex) return this.offsetTerm;
+    if (index < this.offsetIndex || index > this.lastIndex()) return null;
     return this.entries[index - this.firstIndex()]!.term;
   }
 
@@ -144,12 +153,12 @@ export class RaftLog {
    */
   findConflictByTerm(index: number, term: number): { index: number; term: number } {
     let probe = Math.min(index, this.lastIndex());
-    for (; probe >= this.snapshotMeta.index; probe--) {
+    for (; probe >= this.offsetIndex; probe--) {
       const probeTerm = this.termAt(probe);
       if (probeTerm === null) break;
       if (probeTerm <= term) return { index: probe, term: probeTerm };
     }
-    return { index: Math.max(probe, this.snapshotMeta.index), term: 0 };
+    return { index: Math.max(probe, this.offsetIndex), term: 0 };
   }
 
   /** Moves `committed` forward; it never moves back and never passes the last index. */
@@ -180,18 +189,29 @@ export class RaftLog {
     this.entries = [];
     this.snapshotMeta = snapshot.meta;
     this.snapshotData = snapshot.data;
+    this.offsetIndex = snapshot.meta.index;
+    this.offsetTerm = snapshot.meta.term;
     this.pendingSnapshot = snapshot;
     this.committed = snapshot.meta.index;
     this.stableIndex = snapshot.meta.index;
   }
 
-  /** Drops entries at or below `meta.index` after the application took a snapshot there. */
-  compact(meta: SnapshotMeta, data: Uint8Array): void {
+  /**
+   * Records the application's snapshot at `meta.index` and drops the entries at or below
+   * `compactIndex` (at most the snapshot index; entries in between stay for followers).
+   */
+  compact(meta: SnapshotMeta, data: Uint8Array, compactIndex: number): void {
     assert(meta.index <= this.applied, 'cannot compact beyond the applied index');
-    assert(meta.index > this.snapshotMeta.index, 'compaction must move forward');
+    assert(meta.index > this.snapshotMeta.index, 'snapshots must move forward');
     assert(this.termAt(meta.index) === meta.term, 'snapshot term must match the log');
-    this.entries = this.entries.slice(meta.index - this.snapshotMeta.index);
+    assert(compactIndex <= meta.index, 'cannot drop entries beyond the snapshot');
     this.snapshotMeta = meta;
     this.snapshotData = data;
+    if (compactIndex <= this.offsetIndex) return;
+    const term = this.termAt(compactIndex);
+    assert(term !== null, 'compaction point must be in the log');
+    this.entries = this.entries.slice(compactIndex - this.offsetIndex);
+    this.offsetIndex = compactIndex;
+    this.offsetTerm = term;
   }
 }

@@ -221,15 +221,18 @@ export class RaftNode {
 
   /**
    * Records that the application took a snapshot of its state at `index` (at or below the
-   * applied index) and drops the log below it. The shell MUST have persisted the snapshot
-   * BEFORE calling this; followers that fall behind it receive it through InstallSnapshot.
+   * applied index) and drops the log below it, keeping the last `retainEntries` entries
+   * before it so that slightly lagging followers still catch up from the log. The shell
+   * MUST have persisted the snapshot BEFORE calling this; followers that fall behind the
+   * kept entries receive the snapshot through InstallSnapshot.
    */
-  compact(index: number, data: Uint8Array): void {
+  compact(index: number, data: Uint8Array, retainEntries = 0): void {
     this.assertNotInReady();
     assertSafeIndex(index, 'compact index');
     assert(index <= this.log.applied, 'compact beyond the applied index');
+    assert(Number.isSafeInteger(retainEntries) && retainEntries >= 0, 'retainEntries >= 0');
     if (index <= this.log.snapshotMeta.index) return;
-    this.log.compact(this.snapshotMetaFor(index), data);
+    this.log.compact(this.snapshotMetaFor(index), data, Math.max(0, index - retainEntries));
     const keep = this.membershipHistory.filter((record) => record.index > index);
     this.membershipHistory = [{ index, membership: this.membershipAt(index) }, ...keep];
   }

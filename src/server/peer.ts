@@ -70,6 +70,9 @@ interface PendingProposal {
   term: number;
 }
 
+/** Entries kept behind a snapshot at most (etcd's SnapshotCatchUpEntries). */
+export const snapshotCatchUpEntriesMax = 5000;
+
 /** Messages only a leader sends, which never depend on its own pending write. */
 const leaderOnlyTypes: ReadonlySet<MessageType> = new Set([
   MessageType.Append, MessageType.Heartbeat, MessageType.Snapshot,
@@ -408,16 +411,22 @@ export class Peer {
 
   private async maybeSnapshot(): Promise<void> {
     const status = this.raft.status();
-    if (status.applied - (status.firstIndex - 1) < this.options.snapshotEntries) return;
+    const snapshotIndex = this.raft.snapshotMeta().index;
+    if (status.applied - snapshotIndex < this.options.snapshotEntries) return;
     const meta = this.raft.snapshotMetaFor(status.applied);
     const data = this.stateMachine.snapshotData();
+    // Entries just behind the snapshot stay, so a follower a little behind catches up from
+    // the log rather than by a whole snapshot (etcd keeps 5,000: SnapshotCatchUpEntries).
+    const retain = Math.min(snapshotCatchUpEntriesMax,
+      Math.floor(this.options.snapshotEntries / 2));
     try {
-      await this.options.storage.writeSnapshot({ meta, data });
+      await this.options.storage.writeSnapshot({ meta, data }, Math.max(0, meta.index - retain));
     } catch (error) {
       this.crashStop(error);
       return;
     }
-    this.raft.compact(meta.index, data);
+    this.raft.compact(meta.index, data, retain);
     this.options.logger.info({ index: meta.index, bytes: data.length }, 'snapshot taken');
   }
+
 }

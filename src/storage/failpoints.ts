@@ -120,10 +120,10 @@ export class FailpointStorage implements RaftStorage {
     await this.inner.writeApplied(write);
   }
 
-  async writeSnapshot(snapshot: Snapshot): Promise<void> {
+  async writeSnapshot(snapshot: Snapshot, compactIndex?: number): Promise<void> {
     this.maybeFailSynced('writeSnapshot');
     await this.delay();
-    await this.inner.writeSnapshot(snapshot);
+    await this.inner.writeSnapshot(snapshot, compactIndex);
   }
 
   async writeIdentity(identity: ClusterIdentity): Promise<void> {

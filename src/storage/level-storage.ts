@@ -206,9 +206,9 @@ export class LevelStorage implements RaftStorage {
   }
 
   /** Stores a local snapshot and deletes the log at and below its index, in one batch. */
-  async writeSnapshot(snapshot: Snapshot): Promise<void> {
+  async writeSnapshot(snapshot: Snapshot, compactIndex = snapshot.meta.index): Promise<void> {
     const operations: BatchOperation[] = [];
-    const index = snapshot.meta.index;
+    const index = Math.min(compactIndex, snapshot.meta.index);
     this.deleteEntries(operations, this.firstIndex, Math.min(index, this.lastIndex));
     operations.push({ type: 'put', key: keySnapshotMeta, value: encodeSnapshotMeta(snapshot.meta) });
     operations.push({ type: 'put', key: keySnapshotData, value: Buffer.from(snapshot.data) });

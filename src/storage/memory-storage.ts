@@ -62,10 +62,11 @@ export class MemoryStorage implements RaftStorage {
     return Promise.resolve();
   }
 
-  writeSnapshot(snapshot: Snapshot): Promise<void> {
+  writeSnapshot(snapshot: Snapshot, compactIndex = snapshot.meta.index): Promise<void> {
     this.snapshot = snapshot;
+    const through = Math.min(compactIndex, snapshot.meta.index);
     for (const index of [...this.entries.keys()]) {
-      if (index <= snapshot.meta.index) this.entries.delete(index);
+      if (index <= through) this.entries.delete(index);
     }
     return Promise.resolve();
   }

@@ -12,7 +12,8 @@
  *   await one before issuing the next (the adapter serializes them).
  * - `writeApplied`: the store rows of applied entries and the new applied index go in ONE
  *   batch, so a restart never applies an entry twice or skips one.
- * - `writeSnapshot`: a local snapshot is stored and the log below it deleted in ONE batch.
+ * - `writeSnapshot`: a local snapshot is stored and the log at and below `compactIndex` (the
+ *   snapshot index by default) deleted in ONE batch.
  */
 import type { Row } from '../store/rows.js';
 import type { RowMutation } from '../store/types.js';
@@ -61,7 +62,7 @@ export interface RaftStorage {
   load(): Promise<LoadedState>;
   writeReady(write: ReadyWrite): Promise<void>;
   writeApplied(write: AppliedWrite): Promise<void>;
-  writeSnapshot(snapshot: Snapshot): Promise<void>;
+  writeSnapshot(snapshot: Snapshot, compactIndex?: number): Promise<void>;
   writeIdentity(identity: ClusterIdentity): Promise<void>;
   close(): Promise<void>;
 }

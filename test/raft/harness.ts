@@ -171,15 +171,18 @@ export class TestCluster {
     node.raft.advance(ready);
   }
 
-  /** Takes a snapshot of `id`'s applied data at its applied index and compacts its log. */
-  compact(id: NodeId): void {
+  /**
+   * Takes a snapshot of `id`'s applied data at its applied index and compacts its log,
+   * keeping the last `retainEntries` entries before the snapshot.
+   */
+  compact(id: NodeId, retainEntries = 0): void {
     const node = this.node(id);
     const index = node.raft.status().applied;
     const snapshotData = data(node.appliedData.join(','));
-    node.raft.compact(index, snapshotData);
+    node.raft.compact(index, snapshotData, retainEntries);
     const meta = node.raft.snapshotMeta();
     node.disk.snapshot = { meta, data: snapshotData };
-    node.disk.entries = node.disk.entries.filter((entry) => entry.index > index);
+    node.disk.entries = node.disk.entries.filter((entry) => entry.index > index - retainEntries);
   }
 
   private makeNode(id: NodeId, persisted: Disk): TestNode {

@@ -90,6 +90,26 @@ describe('snapshots', () => {
     expect(cluster.node(3).appliedData.at(-1)).toBe('after');
   });
 
+  it('entries kept behind a snapshot let a slightly lagging follower catch up from the log',
+    () => {
+      const cluster = new TestCluster([1, 2, 3]);
+      cluster.elect(1);
+      cluster.filter = (m) => m.to !== 3 && m.from !== 3;
+      for (let i = 0; i < 5; i++) cluster.raft(1).propose(data(`lag${i}`));
+      cluster.stabilize();
+      cluster.tickAll(1);
+      // Follower 3 misses the last 5 entries; the leader keeps 7 behind its snapshot.
+      cluster.compact(1, 7);
+      const snapshotIndex = cluster.raft(1).snapshotMeta().index;
+      expect(snapshotIndex).toBe(cluster.raft(1).status().applied);
+      expect(cluster.raft(1).status().firstIndex).toBe(snapshotIndex - 7 + 1);
+      cluster.delivered.length = 0;
+      cluster.filter = () => true;
+      cluster.tickAll(3);
+      expect(cluster.delivered.some((m) => m.type === MessageType.Snapshot)).toBe(false);
+      expect(cluster.node(3).appliedData).toEqual(cluster.node(1).appliedData);
+    });
+
   it('a restarted peer resumes from its snapshot and later entries', () => {
     const cluster = new TestCluster([1, 2, 3]);
     cluster.elect(1);
