@@ -12,6 +12,7 @@ import { registerServerCommand } from './server-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerUpCommand } from './up-command.js';
 import { registerSimCommand } from './sim-command.js';
+import { registerBenchCommand } from './bench-command.js';
 import { registerPlannedCommands } from './planned-commands.js';
 import { AssertionError } from '../util/assert.js';
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerStatusCommand(program);
   registerChaosCommand(program);
+  registerBenchCommand(program);
   registerPlannedCommands(program);
   return program;
 }

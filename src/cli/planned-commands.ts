@@ -8,7 +8,6 @@ import type { Command } from 'commander';
 
 const planned: ReadonlyArray<{ name: string; summary: string }> = [
   { name: 'agent', summary: 'run a node agent (kubelet + proxy)' },
-  { name: 'bench', summary: 'benchmarks, side by side with etcd when installed' },
 ];
 
 /** Registers every planned subcommand; each exits with status 2 and an explanation. */
