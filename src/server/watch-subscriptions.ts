@@ -15,6 +15,7 @@ type Consumer = (responses: WatchResponse[]) => boolean | void;
 
 interface Slot {
   consumer: Consumer | null;
+  canAccept: (() => boolean) | null;
   paused: boolean;
 }
 
@@ -51,12 +52,13 @@ export class WatchSubscriptions {
       return { created: response, start: () => undefined, requestProgress: () => undefined,
         cancel: () => undefined };
     }
-    const slot: Slot = { consumer: null, paused: false };
+    const slot: Slot = { consumer: null, canAccept: null, paused: false };
     this.slots.set(id, slot);
     return {
       created: response,
-      start: (consumer) => {
+      start: (consumer, canAccept) => {
         slot.consumer = consumer;
+        slot.canAccept = canAccept ?? null;
         this.ready.add(id);
         this.schedulePump();
       },
@@ -90,6 +92,11 @@ export class WatchSubscriptions {
       const slot = this.slots.get(id);
       if (slot === undefined) continue;
       if (slot.consumer === null || slot.paused) continue;
+      if (slot.canAccept !== null && !slot.canAccept()) {
+        // The consumer is congested: leave the events in the hub's bounded queue.
+        slot.paused = true;
+        continue;
+      }
       const responses = this.hub.drain(id, { eventsMax: watchDrainEventsMax });
       if (responses.length > 0 && slot.consumer(responses) === false) slot.paused = true;
       if (responses.some((response) => response.canceled)) this.slots.delete(id);

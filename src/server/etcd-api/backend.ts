@@ -59,8 +59,12 @@ export interface WatchSubscription {
    * Backpressure: when `onResponses` returns false (its stream is full), no more responses
    * are delivered until the consumer calls `resume()`; meanwhile events wait in the hub's
    * bounded per-watcher queue, and a watcher that overflows it is cancelled with a reason.
+   * `canAccept`, when given, is asked BEFORE responses are taken from the store: when it says
+   * false the watcher is paused without draining, so many watchers sharing one congested
+   * stream wait in their own queues instead of piling into the stream's.
    */
-  start(onResponses: (responses: WatchResponse[]) => boolean | void): void;
+  start(onResponses: (responses: WatchResponse[]) => boolean | void,
+    canAccept?: () => boolean): void;
   /** Resumes delivery after `onResponses` returned false. */
   resume?(): void;
   /** Queues a progress notification (WatchProgressRequest). */

@@ -166,7 +166,11 @@ export class WatchStream implements ActiveStream {
     }
     const watcher: StreamWatcher = { streamId, subscription, queuedEvents: 0, paused: false };
     this.watchers.set(streamId, watcher);
-    subscription.start((responses) => this.deliver(watcher, responses));
+    subscription.start((responses) => this.deliver(watcher, responses), () => {
+      if (this.writable && this.queue.length === 0) return true;
+      watcher.paused = true;
+      return false;
+    });
   }
 
   /** Answers a create that failed: created and canceled at once, watch_id -1 (etcd). */
