@@ -48,6 +48,10 @@ export function withFinalReads(run: ChaosRun): Operation[] {
 
 function checkAgreement(run: ChaosRun): AgreementResult {
   const members = [...run.finalState.members.entries()];
+  if (run.finalState.recoveryError !== '') {
+    return { verdict: 'violation', detail: 'the cluster did not recover after every fault ' +
+      `healed: ${run.finalState.recoveryError}` };
+  }
   if (!run.finalState.converged) {
     return { verdict: 'violation', detail: 'members did not reach the same applied index ' +
       `within the deadline: ${members.map(([n, m]) => `${n}@${m.appliedIndex}`).join(', ')}` };

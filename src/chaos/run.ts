@@ -31,7 +31,7 @@ export interface ChaosOptions {
   readonly keys: number;
   /** Extra `coracle server` flags (the DEBUG-ONLY mutations among them). */
   readonly serverArgs: readonly string[];
-  /** Keep the data dir and logs (their path is in the result). */
+  /** Keep the data dir and logs even when every check passes (see `discardRun`). */
   readonly keepData: boolean;
   readonly log: (line: string) => void;
 }
@@ -46,6 +46,8 @@ export interface FinalState {
   readonly converged: boolean;
   /** Milliseconds from healing until the members converged. */
   readonly convergeMs: number;
+  /** Why the cluster could not be brought back after healing ('' when it recovered). */
+  readonly recoveryError: string;
 }
 
 /** ChaosRun is the raw outcome of a run, before checking. */
@@ -99,10 +101,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
     options.log('healing every fault and waiting for the members to converge');
     const finalState = await settle(cluster, keys, clock);
     return { history, finalState, keys, directory, durationMs: clock.nowMs() };
+  } catch (error) {
+    throw new Error(`chaos run failed (data and logs kept in ${directory})`, { cause: error });
   } finally {
     await cluster.stop();
-    if (!options.keepData) rmSync(directory, { recursive: true, force: true });
   }
+}
+
+/**
+ * Removes a run's data dir and logs. The runner always keeps them, so the caller can look
+ * at the logs of a violating run; it discards them once the checks passed.
+ */
+export function discardRun(run: ChaosRun): void {
+  rmSync(run.directory, { recursive: true, force: true });
 }
 
 async function drive(options: ChaosOptions, cluster: ChaosCluster, clock: RunClock,
@@ -130,20 +141,19 @@ async function drive(options: ChaosOptions, cluster: ChaosCluster, clock: RunClo
   // Heal, then let the workload run a little longer on the healed cluster so every
   // watcher catches up and the last writes are observed.
   cluster.healAll();
-  await restartDead(cluster);
+  restartDead(cluster);
   await new Promise((resolve) => setTimeout(resolve, 2000));
   stopWorkload.abort();
   await workloads;
 }
 
-async function restartDead(cluster: ChaosCluster): Promise<void> {
+function restartDead(cluster: ChaosCluster): void {
   for (const name of cluster.members()) {
     if (!cluster.alive(name)) {
       cluster.envByPeer.delete(name);
       cluster.spawn(name);
     }
   }
-  await waitForLeader(cluster, 30_000);
 }
 
 async function waitForLeader(cluster: ChaosCluster, deadlineMs: number): Promise<string> {
@@ -159,8 +169,16 @@ async function waitForLeader(cluster: ChaosCluster, deadlineMs: number): Promise
 async function settle(cluster: ChaosCluster, keys: readonly string[], clock: RunClock):
   Promise<FinalState> {
   cluster.healAll();
-  await restartDead(cluster);
+  restartDead(cluster);
   const healedMs = clock.nowMs();
+  try {
+    await waitForLeader(cluster, 30_000);
+  } catch (error) {
+    // A cluster that cannot elect a leader after every fault healed is itself a failure:
+    // report it (with the logs kept) instead of aborting the run.
+    return { reads: new Map(), members: new Map(), converged: false,
+      convergeMs: clock.nowMs() - healedMs, recoveryError: String(error) };
+  }
   const names = cluster.members();
   const endpoints = names.map((name) => cluster.endpoint(name));
   let converged = false;
@@ -187,7 +205,7 @@ async function settle(cluster: ChaosCluster, keys: readonly string[], clock: Run
       client.close();
     }
   }
-  return { reads, members, converged, convergeMs };
+  return { reads, members, converged, convergeMs, recoveryError: '' };
 }
 
 async function readAll(client: EtcdClient, keys: readonly string[]):

@@ -10,7 +10,7 @@ import type { ChaosVerdicts } from '../chaos/checks.js';
 import { faultKinds } from '../chaos/faults.js';
 import type { FaultKind } from '../chaos/faults.js';
 import { renderReport } from '../chaos/report-html.js';
-import { runChaos } from '../chaos/run.js';
+import { discardRun, runChaos } from '../chaos/run.js';
 import type { ChaosRun } from '../chaos/run.js';
 import { summarize } from '../chaos/summary.js';
 
@@ -88,7 +88,12 @@ export function registerChaosCommand(program: Command): void {
       });
       const verdicts = checkRun(run);
       report(run, verdicts, flags);
-      if (verdicts.violated) process.exitCode = 1;
+      if (verdicts.violated) {
+        process.exitCode = 1;
+        console.log(`data and logs of the violating run kept in ${run.directory}`);
+      } else if (flags.keepData !== true) {
+        discardRun(run);
+      }
     });
 }
 
@@ -103,5 +108,7 @@ function report(run: ChaosRun, verdicts: ChaosVerdicts, flags: ChaosFlags): void
         [peer, [...values]]), members: [...run.finalState.members] },
     }));
   }
-  if (flags.keepData === true) console.log(`data and logs kept in ${run.directory}`);
+  if (flags.keepData === true && !verdicts.violated) {
+    console.log(`data and logs kept in ${run.directory}`);
+  }
 }

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkRun } from '../../src/chaos/checks.js';
-import { runChaos } from '../../src/chaos/run.js';
+import { discardRun, runChaos } from '../../src/chaos/run.js';
 import type { ChaosOptions } from '../../src/chaos/run.js';
 
 function options(overrides: Partial<ChaosOptions>): ChaosOptions {
@@ -35,6 +35,7 @@ describe('coracle chaos on a live cluster', () => {
     expect(verdicts.agreement.verdict).toBe('ok');
     expect(verdicts.watches.guarantees.filter((g) => g.verdict !== 'ok')).toEqual([]);
     expect(verdicts.violated).toBe(false);
+    discardRun(run);
   }, 180_000);
 
   it('reports stale reads when peers skip ReadIndex', async () => {
@@ -45,6 +46,7 @@ describe('coracle chaos on a live cluster', () => {
     expect(verdicts.linearizability.verdict).toBe('violation');
     expect(verdicts.linearizability.anomaly?.minimalHistory.length).toBeLessThanOrEqual(6);
     expect(verdicts.violated).toBe(true);
+    discardRun(run);
   }, 120_000);
 
   it('reports lost writes when peers acknowledge before the disk write', async () => {
@@ -54,5 +56,6 @@ describe('coracle chaos on a live cluster', () => {
     const verdicts = checkRun(run);
     expect(verdicts.violated).toBe(true);
     expect(verdicts.linearizability.verdict).toBe('violation');
+    discardRun(run);
   }, 120_000);
 });
