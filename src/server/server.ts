@@ -12,7 +12,7 @@ import { Role } from '../raft/types.js';
 import { StorageError } from '../storage/errors.js';
 import { FailpointStorage, failpointsEnvVar, parseFailpoints } from '../storage/failpoints.js';
 import { LevelStorage } from '../storage/level-storage.js';
-import type { LoadedState, RaftStorage } from '../storage/raft-storage.js';
+import type { ClusterIdentity, LoadedState, RaftStorage } from '../storage/raft-storage.js';
 import { GRPCTransport } from '../transport/grpc-transport.js';
 import { EtcdClient } from './etcd-client.js';
 import type { WireMember } from './etcd-client.js';
@@ -103,7 +103,9 @@ async function bootstrap(config: ServerConfig, storage: RaftStorage): Promise<Id
     name: contexts.get(id)!.name, peerURLs: [contexts.get(id)!.peerURL],
   }));
   await storage.writeReady({ hardState: state.hardState, entries: state.entries, snapshot: null });
-  await storage.writeIdentity({ clusterId: String(clusterId), memberId, name: config.name });
+  await storage.writeIdentity({
+    clusterId: String(clusterId), memberId, name: config.name, founding: true,
+  });
   return { memberId, clusterId, seedMembers: [] };
 }
 
@@ -139,20 +141,32 @@ async function loadIdentity(config: ServerConfig, storage: RaftStorage, loaded: 
     throw new Error(`${config.dataDir} belongs to member "${loaded.identity.name}", ` +
       `not "${config.name}"`);
   }
-  if (config.initialCluster !== undefined && config.join === undefined) {
-    const initial = parseInitialCluster(config.initialCluster);
-    const ids = initial.map((member) => memberIdFor(config.clusterToken, [member.peerURL]));
-    const clusterId = String(clusterIdFor(config.clusterToken, ids));
-    if (clusterId !== loaded.identity.clusterId) {
-      throw new Error(`${config.dataDir} belongs to cluster ${loaded.identity.clusterId}, ` +
-        `not to the cluster --initial-cluster describes (${clusterId})`);
-    }
-  }
+  checkFoundingIdentity(config, loaded.identity);
   return {
     identity: { memberId: loaded.identity.memberId, clusterId: Number(loaded.identity.clusterId),
       seedMembers: [] },
     loaded,
   };
+}
+
+/**
+ * Refuses the data dir of a founding member started as another member. NB: --initial-cluster
+ * is only read on an empty data dir (DESIGN §1) because membership changes later; what must
+ * still match is THIS member's own entry: its id derives from the cluster token and its
+ * peer URL, so a data dir from another cluster (token) or another member (URL) is caught.
+ */
+function checkFoundingIdentity(config: ServerConfig, identity: ClusterIdentity): void {
+  if (identity.founding !== true || config.initialCluster === undefined) return;
+  if (config.join !== undefined) return;
+  const self = parseInitialCluster(config.initialCluster)
+    .find((member) => member.name === config.name);
+  if (self === undefined) return;
+  const expected = memberIdFor(config.clusterToken, [self.peerURL]);
+  if (expected !== identity.memberId) {
+    throw new Error(`${config.dataDir} belongs to member ${identity.memberId.toString(16)} of ` +
+      `cluster ${Number(identity.clusterId).toString(16)}, but --initial-cluster and ` +
+      `--cluster-token describe member ${expected.toString(16)}: refusing to start`);
+  }
 }
 
 /** Starts a peer; rejects with a clear message when its data dir cannot be used. */

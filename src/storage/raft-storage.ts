@@ -25,6 +25,8 @@ export interface ClusterIdentity {
   readonly clusterId: string;
   readonly memberId: number;
   readonly name: string;
+  /** True for a founding member (its id derives from its peer URL and the token). */
+  readonly founding?: boolean;
 }
 
 /** LoadedState is everything a peer needs to resume after a restart. */

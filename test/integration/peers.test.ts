@@ -171,6 +171,22 @@ describe('durable peers (real processes)', () => {
     expect(await get(running.client(others[0]!), 'after')).toBe('ok');
   });
 
+  it('a restart reads only its own --initial-cluster entry (membership changes later)',
+    async () => {
+      cluster = await ProcessCluster.start({ peers: 3 });
+      const running = cluster;
+      const leader = await running.waitForLeader();
+      await put(running.client(leader), 'before', 'restart');
+      const peer = running.layout.peers.find((candidate) => candidate.name === 'p3')!;
+      const founder = running.layout.peers.find((candidate) => candidate.name === 'p1')!;
+      await running.kill('p3', 'SIGKILL');
+      // As after a membership change: the list no longer names every founding member.
+      running.spawn('p3', ['--initial-cluster',
+        `p1=127.0.0.1:${founder.peerPort},p3=127.0.0.1:${peer.peerPort}`]);
+      await running.waitForLeader();
+      expect(await get(running.client('p3'), 'before')).toBe('restart');
+    });
+
   it('refuses a data dir that belongs to another cluster, with a clear message', async () => {
     cluster = await ProcessCluster.start({ peers: 3 });
     const running = cluster;
@@ -181,6 +197,6 @@ describe('durable peers (real processes)', () => {
       '--initial-cluster', 'p1=127.0.0.1:1,p9=127.0.0.1:2'],
     { encoding: 'utf8', timeout: 20_000 });
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toMatch(/belongs to cluster/);
+    expect(result.stderr).toMatch(/belongs to member [0-9a-f]+ of cluster [0-9a-f]+/);
   });
 });
