@@ -321,6 +321,16 @@ export class RaftNode {
     };
   }
 
+  /** Returns the current term (cheap, unlike `status()`). */
+  currentTerm(): number {
+    return this.term;
+  }
+
+  /** Returns the applied index (cheap, unlike `status()`). */
+  appliedIndex(): number {
+    return this.log.applied;
+  }
+
   /** Returns the membership in force (as of the applied index). */
   membership(): Membership {
     return this.currentMembership;

@@ -133,7 +133,7 @@ export class Peer {
     }), loaded.persisted);
     this.reads = new ReadBarrier({
       requestTimeoutMs: options.requestTimeoutMs,
-      appliedIndex: () => this.raft.status().applied,
+      appliedIndex: () => this.raft.appliedIndex(),
       wake: () => this.poke(),
     });
   }
@@ -307,7 +307,7 @@ export class Peer {
         this.confWaiters.set(queued.requestId, queued.conf);
       } else {
         const proposal = this.pending.get(queued.requestId);
-        if (proposal !== undefined) proposal.term = this.raft.status().term;
+        if (proposal !== undefined) proposal.term = this.raft.currentTerm();
       }
     }
     this.reads.issue(this.raft);
@@ -410,10 +410,9 @@ export class Peer {
   }
 
   private async maybeSnapshot(): Promise<void> {
-    const status = this.raft.status();
-    const snapshotIndex = this.raft.snapshotMeta().index;
-    if (status.applied - snapshotIndex < this.options.snapshotEntries) return;
-    const meta = this.raft.snapshotMetaFor(status.applied);
+    const applied = this.raft.appliedIndex();
+    if (applied - this.raft.snapshotMeta().index < this.options.snapshotEntries) return;
+    const meta = this.raft.snapshotMetaFor(applied);
     const data = this.stateMachine.snapshotData();
     // Entries just behind the snapshot stay, so a follower a little behind catches up from
     // the log rather than by a whole snapshot (etcd keeps 5,000: SnapshotCatchUpEntries).

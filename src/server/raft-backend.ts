@@ -57,7 +57,7 @@ export class RaftBackend implements EtcdBackend {
   header(): ClusterHeader {
     return {
       clusterId: this.identity.clusterId, memberId: this.identity.memberId,
-      raftTerm: this.peer.status().term,
+      raftTerm: this.peer.raft.currentTerm(),
     };
   }
 
