@@ -114,6 +114,69 @@ function decodeRequest<R extends object>(
   }
 }
 
+const watchEventField = 11;
+const eventKvField = 2;
+const eventPrevKvField = 3;
+/** Encoded mvccpb.KeyValue per store KeyValue object (events share them across watchers). */
+const encodedKeyValues = new WeakMap<object, Uint8Array>();
+/** Encoded mvccpb.Event per event object. */
+const encodedEvents = new WeakMap<object, Uint8Array>();
+
+interface WireEvent {
+  readonly type: number;
+  readonly kv: object;
+  readonly prevKv?: object;
+}
+
+function encodeKeyValue(keyValue: object): Uint8Array {
+  let bytes = encodedKeyValues.get(keyValue);
+  if (bytes === undefined) {
+    bytes = keyValueType().encode(keyValue).finish();
+    encodedKeyValues.set(keyValue, bytes);
+  }
+  return bytes;
+}
+
+function encodeEvent(event: WireEvent): Uint8Array {
+  let bytes = encodedEvents.get(event);
+  if (bytes === undefined) {
+    const writer = protobuf.Writer.create();
+    if (event.type !== 0) writer.uint32(8).int32(event.type);
+    writer.uint32((eventKvField << 3) | 2).bytes(encodeKeyValue(event.kv));
+    if (event.prevKv !== undefined) {
+      writer.uint32((eventPrevKvField << 3) | 2).bytes(encodeKeyValue(event.prevKv));
+    }
+    bytes = writer.finish();
+    encodedEvents.set(event, bytes);
+  }
+  return bytes;
+}
+
+let keyValueTypeCache: protobuf.Type | null = null;
+function keyValueType(): protobuf.Type {
+  keyValueTypeCache ??= etcdRoot.lookupType('mvccpb.KeyValue');
+  return keyValueTypeCache;
+}
+
+/**
+ * Encodes a WatchResponse with each event encoded ONCE however many watchers receive it:
+ * the fields other than `events` go through protobufjs, then every event is appended as
+ * field 11 from a cache keyed by the (shared) event and KeyValue objects. Protobuf allows
+ * fields in any order, so the bytes decode exactly as a plain encoding would.
+ */
+function encodeWatchResponse(type: protobuf.Type, value: object): Buffer {
+  const events = (value as { events?: WireEvent[] }).events ?? [];
+  if (events.length === 0) return toBuffer(type.encode(value).finish());
+  const writer = protobuf.Writer.create();
+  const base = type.encode({ ...value, events: [] }).finish();
+  for (const event of events) writer.uint32((watchEventField << 3) | 2).bytes(encodeEvent(event));
+  const tail = writer.finish();
+  const out = Buffer.allocUnsafe(base.length + tail.length);
+  out.set(base, 0);
+  out.set(tail, base.length);
+  return out;
+}
+
 /**
  * Builds the server-side definition of `service.method`: requests are decoded by `decode`
  * (see the module comment), responses are plain objects encoded with `Type.encode`.
@@ -135,7 +198,9 @@ export function serverMethod<R extends object>(
       throw new Error(`${method.name}: a server definition does not serialize requests`);
     },
     requestDeserialize: (bytes: Buffer) => decodeRequest(types.request, bytes, decode),
-    responseSerialize: (value: object) => toBuffer(types.response.encode(value).finish()),
+    responseSerialize: serviceName === 'Watch'
+      ? (value: object) => encodeWatchResponse(types.response, value)
+      : (value: object) => toBuffer(types.response.encode(value).finish()),
     responseDeserialize: (bytes: Buffer) => types.response.decode(bytes),
   };
 }
