@@ -13,7 +13,7 @@
  * client is answered before its entry is committed on a quorum and applied here.
  */
 import { RaftNode } from '../raft/raft.js';
-import type { RaftStatus } from '../raft/raft.js';
+import type { PersistedState, RaftStatus } from '../raft/raft.js';
 import { makeRaftConfig } from '../raft/config.js';
 import { ConfChangeType, DropReason, MessageType, Role } from '../raft/types.js';
 import type { ConfChange, Message, NodeId, Ready } from '../raft/types.js';
@@ -92,6 +92,18 @@ function dropError(reason: DropReason): EtcdError {
   }
 }
 
+/**
+ * Commit-only hard-state changes are not written, so the persisted commit index may trail
+ * the applied index; everything applied was committed, so the applied index is a safe
+ * floor (capped at the last persisted entry).
+ */
+function withCommitAtLeast(persisted: PersistedState, appliedIndex: number): PersistedState {
+  const lastIndex = persisted.entries.at(-1)?.index ?? persisted.snapshot?.meta.index ?? 0;
+  const commit = Math.min(Math.max(persisted.hardState.commit, appliedIndex), lastIndex);
+  if (commit <= persisted.hardState.commit) return persisted;
+  return { ...persisted, hardState: { ...persisted.hardState, commit } };
+}
+
 /** Peer runs one control-plane peer's Raft loop (see the module comment). */
 export class Peer {
   readonly raft: RaftNode;
@@ -120,6 +132,7 @@ export class Peer {
   constructor(private readonly options: PeerOptions, loaded: LoadedState) {
     const snapshotIndex = loaded.persisted.snapshot?.meta.index ?? 0;
     const appliedIndex = Math.max(loaded.appliedIndex, snapshotIndex);
+    const persisted = withCommitAtLeast(loaded.persisted, appliedIndex);
     this.stateMachine = new StateMachine(options.memberId, loaded.storeRows,
       loaded.membersJSON === null ? [] : JSON.parse(loaded.membersJSON) as []);
     if (loaded.appliedIndex < snapshotIndex && loaded.persisted.snapshot !== null) {
@@ -130,7 +143,7 @@ export class Peer {
       id: options.memberId, electionTicks: options.electionTicks, heartbeatTicks: 1,
       random: new SeededRandom(options.memberId ^ Date.now()), logger: options.logger,
       appliedIndex,
-    }), loaded.persisted);
+    }), persisted);
     this.reads = new ReadBarrier({
       requestTimeoutMs: options.requestTimeoutMs,
       appliedIndex: () => this.raft.appliedIndex(),
@@ -343,7 +356,10 @@ export class Peer {
     const late = early.length === 0 ? ready.messages
       : ready.messages.filter((message) => !leaderOnlyTypes.has(message.type));
     this.options.transport.send(early);
-    if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
+    // A Ready that only moves the commit index needs no write at all: the commit index is
+    // re-learned from the leader after a restart, and the applied index (persisted with the
+    // state machine's rows) bounds it from below (see the constructor).
+    if (ready.snapshot !== null || ready.entries.length > 0 || ready.mustSync) {
       const write = {
         hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot,
         sync: ready.mustSync,

@@ -25,13 +25,13 @@ afterEach(async () => {
 const bytes = (text: string): Buffer => Buffer.from(text);
 
 async function put(client: EtcdClient, key: string, value: string): Promise<void> {
-  await client.call('Put', { key: bytes(key), value: bytes(value) }, 5000);
+  await client.call('Put', { key: bytes(key), value: bytes(value) }, 10_000);
 }
 
 async function get(client: EtcdClient, key: string, serializable = false):
   Promise<string | undefined> {
   const response = await client.call<{ kvs: Array<{ value: Buffer }> }>('Range',
-    { key: bytes(key), serializable }, 5000);
+    { key: bytes(key), serializable }, 10_000);
   const kv = response.kvs[0];
   return kv === undefined ? undefined : Buffer.from(kv.value).toString();
 }
