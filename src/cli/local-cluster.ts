@@ -26,8 +26,10 @@ export interface ClusterLayout {
   readonly peers: readonly PeerLayout[];
 }
 
-/** Returns a free TCP port on 127.0.0.1 (the OS picks it). */
-export function freePort(): Promise<number> {
+/** Ports this process handed out already (bounded by the attempts below). */
+const handedOut = new Set<number>();
+
+function probePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -37,6 +39,21 @@ export function freePort(): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
+}
+
+/**
+ * Returns a free TCP port on 127.0.0.1 (the OS picks it) that this process has not handed
+ * out before. NB: a probed port is released at once, so the OS may offer it again to the
+ * next probe; without this check two peers (one started later) could get the same port.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await probePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('no fresh free port after 100 attempts');
 }
 
 /** Loads DIR/cluster.json, or picks free ports for `peers` peers and writes it. */
