@@ -21,6 +21,8 @@ const methods = {
   MemberPromote: ['Cluster', 'MemberPromoteRequest', 'MemberPromoteResponse'],
   MoveLeader: ['Maintenance', 'MoveLeaderRequest', 'MoveLeaderResponse'],
   Hash: ['Maintenance', 'HashRequest', 'HashResponse'],
+  LeaseGrant: ['Lease', 'LeaseGrantRequest', 'LeaseGrantResponse'],
+  LeaseTimeToLive: ['Lease', 'LeaseTimeToLiveRequest', 'LeaseTimeToLiveResponse'],
   Put: ['KV', 'PutRequest', 'PutResponse'],
   Range: ['KV', 'RangeRequest', 'RangeResponse'],
 } as const;

@@ -90,15 +90,22 @@ export class ProcessCluster {
     await exited;
   }
 
-  /** Waits until the running peers agree on a leader; returns the leader's name. */
+  /**
+   * Waits until the running peers agree on a leader that is one of them (right after a
+   * kill they may still name the dead one); returns the leader's name.
+   */
   async waitForLeader(names = this.running(), deadlineMs = 20_000): Promise<string> {
     const endpoints = names.map((name) => this.endpoint(name));
-    const leaderId = await waitForLeader(endpoints, deadlineMs);
-    const statuses = await collectStatus(endpoints);
-    for (const name of names) {
-      if (statuses.get(this.endpoint(name))?.header.memberId === leaderId) return name;
+    const deadline = Date.now() + deadlineMs;
+    while (Date.now() < deadline) {
+      const leaderId = await waitForLeader(endpoints, Math.max(1, deadline - Date.now()));
+      const statuses = await collectStatus(endpoints);
+      for (const name of names) {
+        if (statuses.get(this.endpoint(name))?.header.memberId === leaderId) return name;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error('the leader is not among the running peers');
+    throw new Error(`no leader among ${names.join(', ')} within ${deadlineMs} ms`);
   }
 
   /** Returns the names of peers whose process runs. */
