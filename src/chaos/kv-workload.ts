@@ -47,8 +47,13 @@ type KVCalls = Record<'Range' | 'Put' | 'Txn', Call>;
 type Call = (request: object, metadata: grpc.Metadata, options: grpc.CallOptions,
   callback: (error: grpc.ServiceError | null, response?: Record<string, unknown>) => void) => void;
 
-/** Messages meaning "refused before any effect": the operation definitely did not happen. */
-const definiteFailures = [/etcdserver: no leader/, /too many requests/, /request is too large/];
+/**
+ * Messages meaning "refused before any effect": the operation definitely did not happen.
+ * "No connection established" is gRPC's answer when the call never reached a server (the
+ * peer was down), so nothing could have been applied either.
+ */
+const definiteFailures = [/etcdserver: no leader/, /too many requests/, /request is too large/,
+  /No connection established/];
 
 function classify(error: grpc.ServiceError, kind: OperationKind): Outcome {
   // A failed read has no effect at all, so it is a definite failure whatever the cause.
