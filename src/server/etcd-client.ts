@@ -4,12 +4,10 @@
  * `coracle up`, tests): unary calls only, encoded with protobufjs from proto/etcd. It is not
  * a general etcd client; users bring etcdctl or their own.
  */
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
-import { packageRoot } from '../transport/proto.js';
+import type protobuf from 'protobufjs';
+import { etcdRoot as root } from './etcd-api/proto.js';
 
-const root = protobuf.loadSync(join(packageRoot(), 'proto', 'etcd', 'rpc.proto'));
 const conversion: protobuf.IConversionOptions = { longs: Number, defaults: true };
 
 /** The unary methods this client knows: service, request type, response type. */
