@@ -33,8 +33,9 @@ export interface ChaosVerdicts {
 /** Appends one final read per member and key, after every recorded operation. */
 export function withFinalReads(run: ChaosRun): Operation[] {
   const operations = [...run.history.operations];
-  const lastMs = Math.max(run.durationMs,
-    ...operations.map((op) => op.completeMs ?? op.invokeMs)) + 1;
+  // NB: no Math.max(...spread): a long run has more operations than the call stack takes.
+  const lastMs = operations.reduce((max, op) => Math.max(max, op.completeMs ?? op.invokeMs),
+    run.durationMs) + 1;
   let id = operations.reduce((max, op) => Math.max(max, op.id), 0) + 1;
   let client = 1_000_000;
   for (const [peer, values] of run.finalState.reads) {

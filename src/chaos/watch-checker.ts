@@ -275,8 +275,13 @@ function checkAtomicAndReliable(context: SessionContext): void {
   const { session, index, collector, reference } = context;
   if (session.events.length === 0) return;
   const touched = new Set(session.events.map((event) => event.modRevision));
-  const first = Math.min(...touched);
-  const last = Math.max(...touched);
+  // NB: loops, not Math.min(...spread): a long session overflows the call stack.
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const revision of touched) {
+    first = Math.min(first, revision);
+    last = Math.max(last, revision);
+  }
   for (let slot = lowerBound(reference.revisions, first); slot < reference.revisions.length;
     slot++) {
     const revision = reference.revisions[slot]!;
