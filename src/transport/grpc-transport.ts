@@ -113,6 +113,11 @@ export class GRPCTransport {
     const client = new this.Client(address, channelCredentials, {
       'grpc.max_send_message_length': peerMessageBytesMax,
       'grpc.keepalive_time_ms': 10_000,
+      // NB: grpc's own reconnect backoff grows to 120 s by default; after a lossy spell a
+      // healed link then stayed dead for minutes (found by a chaos campaign). Peers must
+      // retry as fast as Raft needs them to.
+      'grpc.initial_reconnect_backoff_ms': backoffStartMs * 2,
+      'grpc.max_reconnect_backoff_ms': backoffMaxMs,
     });
     this.peers.set(id, new PeerSender(id, address, client, this.options, this.stats));
   }
@@ -293,6 +298,10 @@ class PeerSender {
     error: grpc.ServiceError | null): void {
     if (this.stream !== stream || this.closed) return;
     this.stream = null;
+    // NB: the dead stream may have been full (write() returned false, no 'drain' will come);
+    // the next stream starts empty. Without this the pump never opened a new stream and a
+    // healed link stayed silent forever (found by a chaos campaign).
+    this.writable = true;
     const quiet = [grpc.status.UNAVAILABLE, grpc.status.CANCELLED];
     if (error !== null && !quiet.includes(error.code)) {
       this.options.logger.warn({ peer: this.id, code: error.code, details: error.details },

@@ -4,7 +4,9 @@
  * Method: real transports on 127.0.0.1 ephemeral ports; waits poll a condition with a deadline.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { LinkProxy } from '../../src/chaos/proxy.js';
 import { GRPCTransport } from '../../src/transport/grpc-transport.js';
+import { SeededRandom } from '../../src/util/prng.js';
 import { decodeBatch, encodeBatch } from '../../src/transport/proto.js';
 import { EntryType, MessageType } from '../../src/raft/types.js';
 import type { Message } from '../../src/raft/types.js';
@@ -97,6 +99,38 @@ describe('GRPCTransport', () => {
     a.transport.send([message(1, 2, 1)]);
     await waitFor(() => b.transport.stats.rejectedFrames > 0);
     expect(inbox).toEqual([]);
+  });
+
+  it('a link that was cut for seconds carries messages again soon after it heals', async () => {
+    const inbox: Message[] = [];
+    const target = await startTransport(2, 'c1', inbox);
+    const proxy = new LinkProxy('1->2', target.port, new SeededRandom(1));
+    await proxy.start();
+    try {
+      const sender = await startTransport(1, 'c1', []);
+      sender.transport.setPeer(2, `127.0.0.1:${proxy.listenPort}`);
+      proxy.block();
+      // Keep the sender trying through several seconds of refused connections, which is
+      // what grows gRPC's own reconnect backoff (to minutes by default).
+      // Large messages fill the dying streams' buffers (write() returns false).
+      const cutUntil = Date.now() + 4000;
+      for (let i = 1; Date.now() < cutUntil; i++) {
+        const big = { ...message(1, 2, i), entries: [{ term: 3, index: i + 1,
+          type: EntryType.Normal, data: new Uint8Array(256 * 1024) }] };
+        sender.transport.send([big, big, big, big]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      proxy.unblock();
+      const healedAt = Date.now();
+      for (let i = 1; i <= 100 && inbox.length === 0; i++) {
+        sender.transport.send([message(1, 2, 100_000 + i)]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(inbox.length).toBeGreaterThan(0);
+      expect(Date.now() - healedAt).toBeLessThan(3000);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('a dead peer fills only its own bounded queue; others keep receiving', async () => {
