@@ -196,6 +196,12 @@ async function settle(cluster: ChaosCluster, keys: readonly string[], clock: Run
     const client = new EtcdClient(cluster.endpoint(name));
     try {
       reads.set(name, await readAll(client, keys));
+    } catch (error) {
+      client.close();
+      return { reads, members, converged: false, convergeMs,
+        recoveryError: `member ${name} did not answer after healing: ${String(error)}` };
+    }
+    try {
       const status = await client.call<{ raftAppliedIndex: number; header: { revision: number } }>(
         'Status', {}, 3000);
       const hash = await client.call<{ hash: number }>('Hash', {}, 3000);

@@ -41,19 +41,39 @@ function probePort(): Promise<number> {
   });
 }
 
+function tryPort(port: number): Promise<boolean> {
+  return new Promise((resolveTry) => {
+    const server = createServer();
+    server.once('error', () => resolveTry(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveTry(true)));
+  });
+}
+
+/** Below Linux's ephemeral range (32768+), so outgoing connections never take these. */
+const stablePortLow = 20_000;
+const stablePortHigh = 32_000;
+
 /**
- * Returns a free TCP port on 127.0.0.1 (the OS picks it) that this process has not handed
- * out before. NB: a probed port is released at once, so the OS may offer it again to the
- * next probe; without this check two peers (one started later) could get the same port.
+ * Returns a free TCP port on 127.0.0.1 that this process has not handed out before,
+ * preferably below the ephemeral range: a port picked now and listened on later (a peer
+ * restarted or joining minutes later) could otherwise be taken meanwhile as the local port
+ * of some outgoing connection (found by a chaos campaign). NB: a probed port is released
+ * at once, so without the check two peers could also get the same port.
  */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = stablePortLow + Math.floor(Math.random() * (stablePortHigh - stablePortLow));
+    if (handedOut.has(port) || !(await tryPort(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = await probePort();
     if (handedOut.has(port)) continue;
     handedOut.add(port);
     return port;
   }
-  throw new Error('no fresh free port after 100 attempts');
+  throw new Error('no fresh free port after 150 attempts');
 }
 
 /** Loads DIR/cluster.json, or picks free ports for `peers` peers and writes it. */
