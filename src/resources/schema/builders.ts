@@ -86,16 +86,6 @@ export function obj(
   return node;
 }
 
-/**
- * withRetainKeys is `node` marked `patchStrategy:"retainKeys"` (the same struct used under
- * a field tagged retainKeys, e.g. DeploymentSpec.strategy).
- */
-export function withRetainKeys(node: ObjectSchema): ObjectSchema {
-  const marked: ObjectSchema = { ...node, retainKeys: true };
-  goTypeNames.set(marked, goTypeName(node));
-  return marked;
-}
-
 /** preserved is a struct whose fields are not checked (free-form JSON object). */
 export function preserved(goName: string): ObjectSchema {
   return obj(goName, {}, { preserveUnknownFields: true });
