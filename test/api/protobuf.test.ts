@@ -24,9 +24,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ProtobufDecodeError, decodeKubernetesProtobuf, isKubernetesProtobuf,
+  ProtobufDecodeError, decodeKubernetesProtobuf, isKubernetesProtobuf, protobufBodyBytesMax,
+  type ProtobufDecodeErrorCode,
 } from '../../src/api/protobuf.js';
+import { loadKubernetesProtos, unknownTypeName } from '../../src/api/protobuf-schema.js';
 import type { KubeObject } from '../../src/resources/types.js';
+import { ControlPlaneError } from '../../src/util/errors.js';
+import { SeededRandom } from '../../src/util/prng.js';
 
 const fixtureDirectory = join(import.meta.dirname, 'fixtures', 'protobuf');
 
@@ -409,4 +413,243 @@ describe('the real kubectl 1.32 against a fake API server', () => {
       expect(decodeKubernetesProtobuf(readFileSync(fixturePath(name))))
         .toStrictEqual(decodeKubernetesProtobuf(post.body));
     });
+});
+
+const protoRoot = loadKubernetesProtos();
+const magic = Buffer.from('k8s\0', 'latin1');
+
+/** Frame fields of runtime.Unknown besides typeMeta and raw. */
+interface FrameExtras {
+  readonly contentEncoding?: string;
+  readonly contentType?: string;
+}
+
+/** Builds a protobuf body: the magic, then an Unknown around `raw`. */
+function frameBody(typeMeta: { apiVersion?: string; kind?: string }, raw: Uint8Array,
+  extras: FrameExtras = {}): Buffer {
+  const unknownType = protoRoot.lookupType(unknownTypeName);
+  const frame = unknownType.encode(unknownType.fromObject({ typeMeta, raw, ...extras }));
+  return Buffer.concat([magic, frame.finish()]);
+}
+
+/** Encodes `object` (protobufjs field names) as message `typeName` and frames it. */
+function encodeBody(apiVersion: string, kind: string, typeName: string, object: object,
+  extras: FrameExtras = {}): Buffer {
+  const type = protoRoot.lookupType(typeName);
+  return frameBody({ apiVersion, kind }, type.encode(type.fromObject(object)).finish(), extras);
+}
+
+function decodeError(body: Uint8Array): ProtobufDecodeError {
+  try {
+    decodeKubernetesProtobuf(body);
+  } catch (error) {
+    if (error instanceof ProtobufDecodeError) return error;
+    throw error;
+  }
+  throw new Error('the body decoded, but an error was expected');
+}
+
+/** 2024-01-02T03:04:05Z in seconds since the epoch. */
+const someTimeSeconds = 1_704_164_645;
+
+describe('conversion to the JSON form', () => {
+  it('converts times, managed fields, inlined structs, quantities and IntOrStrings', () => {
+    const body = encodeBody('v1', 'Pod', 'k8s.io.api.core.v1.Pod', {
+      metadata: {
+        name: 'p', namespace: 'default', generation: 0, uid: '',
+        creationTimestamp: { seconds: someTimeSeconds, nanos: 999_999_999 },
+        labels: { tier: '' }, finalizers: ['example.com/cleanup'],
+        ownerReferences: [{
+          apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u1', controller: true,
+        }],
+        managedFields: [{
+          manager: 'kubectl', operation: 'Update', apiVersion: 'v1',
+          time: { seconds: someTimeSeconds }, fieldsType: 'FieldsV1',
+          fieldsV1: { Raw: Buffer.from('{"f:metadata":{"f:labels":{}}}') },
+        }],
+      },
+      spec: {
+        volumes: [{ name: 'cfg', volumeSource: {
+          configMap: { localObjectReference: { name: 'c' }, defaultMode: 420 },
+        } }],
+        containers: [{
+          name: 'app', image: 'app:1', ports: [{ containerPort: 80, hostPort: 0 }],
+          env: [{ name: 'A', valueFrom: {
+            secretKeyRef: { localObjectReference: { name: 's' }, key: 'k' },
+          } }],
+          resources: { limits: { cpu: { string: '500m' } }, requests: { memory: { string: '64Mi' } } },
+          livenessProbe: {
+            handler: { httpGet: { path: '/healthz', port: { type: 1, strVal: 'http' } } },
+            periodSeconds: 10, initialDelaySeconds: 0,
+          },
+          stdin: false,
+        }],
+        terminationGracePeriodSeconds: 0, hostNetwork: false, enableServiceLinks: false,
+      },
+    });
+    expect(decodeKubernetesProtobuf(body)).toStrictEqual({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {
+        name: 'p', namespace: 'default', creationTimestamp: '2024-01-02T03:04:05Z',
+        labels: { tier: '' }, finalizers: ['example.com/cleanup'],
+        ownerReferences: [{
+          apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u1', controller: true,
+        }],
+        managedFields: [{
+          manager: 'kubectl', operation: 'Update', apiVersion: 'v1',
+          time: '2024-01-02T03:04:05Z', fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:metadata': { 'f:labels': {} } },
+        }],
+      },
+      spec: {
+        volumes: [{ name: 'cfg', configMap: { name: 'c', defaultMode: 420 } }],
+        containers: [{
+          name: 'app', image: 'app:1', ports: [{ containerPort: 80 }],
+          env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
+          resources: { limits: { cpu: '500m' }, requests: { memory: '64Mi' } },
+          livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },
+        }],
+        // NB: pointer fields keep their zero value; hostNetwork (omitempty) does not.
+        terminationGracePeriodSeconds: 0, enableServiceLinks: false,
+      },
+    });
+  });
+
+  it('writes bytes as base64 and keeps empty map values', () => {
+    const body = encodeBody('v1', 'Secret', 'k8s.io.api.core.v1.Secret', {
+      metadata: { name: 's' }, immutable: true, type: 'Opaque',
+      data: { bin: Uint8Array.of(0, 255, 1), empty: new Uint8Array(0) },
+      stringData: { plain: 'text' },
+    });
+    expect(decodeKubernetesProtobuf(body)).toStrictEqual({
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, immutable: true,
+      type: 'Opaque', data: { bin: 'AP8B', empty: '' }, stringData: { plain: 'text' },
+    });
+  });
+
+  it('writes a numeric IntOrString and zero values of fields without omitempty', () => {
+    const body = encodeBody('apps/v1', 'Deployment', 'k8s.io.api.apps.v1.Deployment', {
+      metadata: { name: 'd' },
+      spec: {
+        replicas: 0, minReadySeconds: 0, paused: false,
+        strategy: { type: 'RollingUpdate', rollingUpdate: {
+          maxUnavailable: { type: 0, intVal: 0 }, maxSurge: { type: 1, strVal: '25%' },
+        } },
+      },
+    });
+    expect(decodeKubernetesProtobuf(body)).toStrictEqual({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' },
+      spec: {
+        replicas: 0,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
+      },
+    });
+  });
+
+  it('gives an object without metadata an empty metadata', () => {
+    const body = frameBody({ apiVersion: 'v1', kind: 'ConfigMap' }, new Uint8Array(0));
+    expect(decodeKubernetesProtobuf(body)).toStrictEqual(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} });
+  });
+});
+
+/** One broken body and the error it must produce. */
+interface ErrorCase {
+  readonly name: string;
+  readonly body: () => Uint8Array;
+  readonly code: ProtobufDecodeErrorCode;
+  readonly statusCode: number;
+  readonly message: RegExp;
+}
+
+const configMapType = 'k8s.io.api.core.v1.ConfigMap';
+
+const errorCases: readonly ErrorCase[] = [
+  { name: 'an empty body', body: () => new Uint8Array(0),
+    code: 'API_ERR_PROTOBUF_MISSING_MAGIC', statusCode: 400, message: /k8s\\0/ },
+  { name: 'a JSON body', body: () => Buffer.from('{"kind":"ConfigMap"}'),
+    code: 'API_ERR_PROTOBUF_MISSING_MAGIC', statusCode: 400, message: /magic/ },
+  { name: 'garbage after the magic', body: () => Buffer.concat([magic, Buffer.alloc(8, 0xff)]),
+    code: 'API_ERR_PROTOBUF_MALFORMED', statusCode: 400, message: /malformed/ },
+  { name: 'an unsupported kind', body: () => frameBody(
+    { apiVersion: 'batch/v1', kind: 'Job' }, new Uint8Array(0)),
+  code: 'API_ERR_PROTOBUF_UNSUPPORTED_KIND', statusCode: 415, message: /kind Job \(apiVersion batch\/v1\)/ },
+  { name: 'a known kind in an unknown version', body: () => frameBody(
+    { apiVersion: 'apps/v1beta2', kind: 'Deployment' }, new Uint8Array(0)),
+  code: 'API_ERR_PROTOBUF_UNSUPPORTED_KIND', statusCode: 415, message: /Deployment/ },
+  { name: 'a frame without typeMeta', body: () => frameBody({}, new Uint8Array(0)),
+    code: 'API_ERR_PROTOBUF_MALFORMED', statusCode: 400, message: /typeMeta/ },
+  { name: 'a gzip content encoding', body: () => encodeBody('v1', 'ConfigMap', configMapType,
+    {}, { contentEncoding: 'gzip' }),
+  code: 'API_ERR_PROTOBUF_MALFORMED', statusCode: 400, message: /contentEncoding "gzip"/ },
+  { name: 'a JSON content type inside the frame', body: () => encodeBody('v1', 'ConfigMap',
+    configMapType, {}, { contentType: 'application/json' }),
+  code: 'API_ERR_PROTOBUF_MALFORMED', statusCode: 400, message: /contentType/ },
+  { name: 'an int64 beyond 2^53', body: () => encodeBody('v1', 'ConfigMap', configMapType,
+    { metadata: { generation: '9007199254740993' } }),
+  code: 'API_ERR_PROTOBUF_MALFORMED', statusCode: 400, message: /metadata\.generation/ },
+  { name: 'a time after year 9999', body: () => encodeBody('v1', 'ConfigMap', configMapType,
+    { metadata: { creationTimestamp: { seconds: 253_402_300_800 } } }),
+  code: 'API_ERR_PROTOBUF_MALFORMED', statusCode: 400, message: /creationTimestamp/ },
+  { name: 'an IntOrString of type 2', body: () => encodeBody('v1', 'Service',
+    'k8s.io.api.core.v1.Service', { spec: { ports: [{ targetPort: { type: 2 } }] } }),
+  code: 'API_ERR_PROTOBUF_MALFORMED', statusCode: 400, message: /spec\.ports\[0\]\.targetPort/ },
+  { name: 'managed fields that are not JSON', body: () => encodeBody('v1', 'ConfigMap',
+    configMapType, { metadata: { managedFields: [{ fieldsV1: { Raw: Buffer.from('{') } }] } }),
+  code: 'API_ERR_PROTOBUF_MALFORMED', statusCode: 400, message: /fieldsV1 is not JSON/ },
+  { name: 'a body over the size limit', body: () => Buffer.concat(
+    [magic, Buffer.alloc(protobufBodyBytesMax)]),
+  code: 'API_ERR_PROTOBUF_TOO_LARGE', statusCode: 413, message: /more than/ },
+];
+
+describe('bodies that cannot be decoded', () => {
+  it.each(errorCases)('rejects $name', ({ body, code, statusCode, message }) => {
+    const error = decodeError(body());
+    expect(error).toBeInstanceOf(ControlPlaneError);
+    expect(error.code).toBe(code);
+    expect(error.statusCode).toBe(statusCode);
+    expect(error.message).toMatch(message);
+  });
+
+  it('never throws anything but ProtobufDecodeError for truncated or corrupted fixtures', () => {
+    const random = new SeededRandom(20_240_102);
+    let decodedCount = 0;
+    let rejectedCount = 0;
+    const attempt = (body: Uint8Array): void => {
+      try {
+        decodeKubernetesProtobuf(body);
+        decodedCount++;
+      } catch (error) {
+        expect(error).toBeInstanceOf(ProtobufDecodeError);
+        rejectedCount++;
+      }
+    };
+    for (const { name } of kubectlCases) {
+      const fixture = readFileSync(fixturePath(name));
+      for (let length = 0; length < fixture.length; length++) attempt(fixture.subarray(0, length));
+      for (let round = 0; round < 200; round++) {
+        const corrupted = Buffer.from(fixture);
+        const offset = magic.length + random.int(corrupted.length - magic.length);
+        corrupted[offset] = random.int(256);
+        attempt(corrupted);
+      }
+    }
+    // NB: both outcomes must occur, or the corruption did not exercise the decoder.
+    expect(decodedCount).toBeGreaterThan(0);
+    expect(rejectedCount).toBeGreaterThan(0);
+  });
+});
+
+describe('isKubernetesProtobuf', () => {
+  it.each([
+    ['application/vnd.kubernetes.protobuf', true],
+    ['application/vnd.kubernetes.protobuf; charset=utf-8', true],
+    ['Application/VND.Kubernetes.Protobuf', true],
+    [' application/vnd.kubernetes.protobuf ;stream=watch', true],
+    ['application/json', false],
+    ['application/vnd.kubernetes.protobuf+json', false],
+    ['', false],
+  ])('%j is %s', (contentType, expected) => {
+    expect(isKubernetesProtobuf(contentType)).toBe(expected);
+  });
 });
