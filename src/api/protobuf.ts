@@ -98,6 +98,9 @@ export function isKubernetesProtobuf(contentType: string): boolean {
 
 const root = loadKubernetesProtos();
 const unknownType = root.lookupType(unknownTypeName);
+/** The message type of each supported kind, looked up once. */
+const kindTypes: ReadonlyMap<string, protobuf.Type> = new Map(
+  [...protobufKinds].map(([key, typeName]) => [key, root.lookupType(typeName)]));
 
 /** A decoded protobufjs message, read field by field. */
 type WireMessage = Readonly<Record<string, unknown>>;
@@ -337,14 +340,13 @@ function messageToJSON(type: protobuf.Type, message: WireMessage, path: string, 
 function unsupportedKind(frame: UnknownFrame): ProtobufDecodeError {
   return new ProtobufDecodeError('API_ERR_PROTOBUF_UNSUPPORTED_KIND',
     `protobuf request bodies of kind ${frame.kind} (apiVersion ${frame.apiVersion}) are ` +
-    `not supported; send application/json instead`);
+    `not supported; send it as application/json (e.g. kubectl apply -f)`);
 }
 
 /** Decodes the object message of `frame` and builds the KubeObject. */
 function decodeObject(frame: UnknownFrame): KubeObject {
-  const typeName = protobufKinds.get(kindKey(frame.apiVersion, frame.kind));
-  if (typeName === undefined) throw unsupportedKind(frame);
-  const type = root.lookupType(typeName);
+  const type = kindTypes.get(kindKey(frame.apiVersion, frame.kind));
+  if (type === undefined) throw unsupportedKind(frame);
   const message: WireMessage = type.decode(frame.raw);
   const { metadata, ...rest } = messageToJSON(type, message, '', 0);
   // NB: the schema makes `metadata` an ObjectMeta message, so its JSON has ObjectMeta's

@@ -108,7 +108,9 @@ const kubectlCases: readonly KubectlCase[] = [
     name: 'namespace',
     args: ['create', 'namespace', 'n1'],
     path: '/api/v1/namespaces',
-    expected: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n1' }, spec: {}, status: {} },
+    expected: {
+      apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n1' }, spec: {}, status: {},
+    },
   },
   {
     name: 'service-clusterip',
@@ -219,7 +221,8 @@ const discoveryDocuments: ReadonlyMap<string, object> = new Map([
     serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
   }],
   ['/apis', {
-    kind: 'APIGroupList', apiVersion: 'v1', groups: ['apps', 'autoscaling'].map((group) => ({
+    kind: 'APIGroupList', apiVersion: 'v1',
+    groups: ['apps', 'autoscaling', 'batch'].map((group) => ({
       name: group, versions: [{ groupVersion: `${group}/v1`, version: 'v1' }],
       preferredVersion: { groupVersion: `${group}/v1`, version: 'v1' },
     })),
@@ -245,6 +248,11 @@ const discoveryDocuments: ReadonlyMap<string, object> = new Map([
   ['/apis/autoscaling/v1', {
     kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'autoscaling/v1', resources: [
       discoveryResource('horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, ['hpa']),
+    ],
+  }],
+  ['/apis/batch/v1', {
+    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'batch/v1', resources: [
+      discoveryResource('jobs', 'Job', true),
     ],
   }],
 ]);
@@ -374,11 +382,12 @@ describe('the real kubectl 1.32 against a fake API server', () => {
   const server = new FakeAPIServer();
   const runs = new Map<string, KubectlRun>();
   let homeDirectory = '';
+  let serverUrl = '';
 
   beforeAll(async () => {
     homeDirectory = mkdtempSync(join(tmpdir(), 'coracle-protobuf-'));
     writeFileSync(join(homeDirectory, 'kubeconfig'), '');
-    const serverUrl = await server.start();
+    serverUrl = await server.start();
     // NB: sequential on purpose: autoscale reads the deployment an earlier case created.
     for (const testCase of kubectlCases) {
       const postsBefore = server.posts.length;
@@ -413,6 +422,16 @@ describe('the real kubectl 1.32 against a fake API server', () => {
       expect(decodeKubernetesProtobuf(readFileSync(fixturePath(name))))
         .toStrictEqual(decodeKubernetesProtobuf(post.body));
     });
+
+  it('shows the user the 415 for a kind the decoder does not know (Job)', async () => {
+    const run = await runKubectl(serverUrl, homeDirectory,
+      ['create', 'job', 'j1', '--image=busybox:1.36']);
+    expect(run.exitCode).toBe(1);
+    // NB: kubectl prints the Status message of the 415 verbatim.
+    expect(run.stderr).toContain('error: failed to create job: protobuf request bodies of ' +
+      'kind Job (apiVersion batch/v1) are not supported; send it as application/json ' +
+      '(e.g. kubectl apply -f)');
+  }, kubectlTimeoutMs);
 });
 
 const protoRoot = loadKubernetesProtos();
@@ -477,7 +496,9 @@ describe('conversion to the JSON form', () => {
           env: [{ name: 'A', valueFrom: {
             secretKeyRef: { localObjectReference: { name: 's' }, key: 'k' },
           } }],
-          resources: { limits: { cpu: { string: '500m' } }, requests: { memory: { string: '64Mi' } } },
+          resources: {
+            limits: { cpu: { string: '500m' } }, requests: { memory: { string: '64Mi' } },
+          },
           livenessProbe: {
             handler: { httpGet: { path: '/healthz', port: { type: 1, strVal: 'http' } } },
             periodSeconds: 10, initialDelaySeconds: 0,
@@ -573,7 +594,8 @@ const errorCases: readonly ErrorCase[] = [
     code: 'API_ERR_PROTOBUF_MALFORMED', statusCode: 400, message: /malformed/ },
   { name: 'an unsupported kind', body: () => frameBody(
     { apiVersion: 'batch/v1', kind: 'Job' }, new Uint8Array(0)),
-  code: 'API_ERR_PROTOBUF_UNSUPPORTED_KIND', statusCode: 415, message: /kind Job \(apiVersion batch\/v1\)/ },
+  code: 'API_ERR_PROTOBUF_UNSUPPORTED_KIND', statusCode: 415,
+  message: /kind Job \(apiVersion batch\/v1\)/ },
   { name: 'a known kind in an unknown version', body: () => frameBody(
     { apiVersion: 'apps/v1beta2', kind: 'Deployment' }, new Uint8Array(0)),
   code: 'API_ERR_PROTOBUF_UNSUPPORTED_KIND', statusCode: 415, message: /Deployment/ },
