@@ -24,6 +24,8 @@ export interface PeerLayout {
 /** ClusterLayout is what DIR/cluster.json records. */
 export interface ClusterLayout {
   readonly peers: readonly PeerLayout[];
+  /** The port of `coracle up`'s Kubernetes API balancer (added on first use). */
+  readonly apiBalancerPort?: number;
 }
 
 /** Ports this process handed out already (bounded by the attempts below). */
@@ -90,6 +92,16 @@ export async function loadOrCreateLayout(directory: string, peers: number):
   const created = { peers: layout };
   writeFileSync(file, `${JSON.stringify(created, null, 2)}\n`);
   return created;
+}
+
+/** Returns the balancer port of the layout, picking and recording one when absent. */
+export async function balancerPortOf(directory: string, layout: ClusterLayout):
+  Promise<number> {
+  if (layout.apiBalancerPort !== undefined) return layout.apiBalancerPort;
+  const port = await freePort();
+  writeFileSync(join(directory, 'cluster.json'),
+    `${JSON.stringify({ ...layout, apiBalancerPort: port }, null, 2)}\n`);
+  return port;
 }
 
 /**

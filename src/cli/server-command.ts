@@ -13,6 +13,7 @@ interface ServerFlags {
   peerListen: string;
   clientListen: string;
   apiListen?: string;
+  serviceClusterIpRange: string;
   initialCluster?: string;
   join?: string;
   clusterToken: string;
@@ -56,7 +57,9 @@ export function registerServerCommand(program: Command): void {
     .requiredOption('--data-dir <dir>', 'where this member keeps its LevelDB')
     .option('--peer-listen <host:port>', 'peer traffic (Raft)', '127.0.0.1:2380')
     .option('--client-listen <host:port>', 'etcd v3-compatible client API', '127.0.0.1:2379')
-    .option('--api-listen <host:port>', 'Kubernetes API (not served yet)')
+    .option('--api-listen <host:port>', 'Kubernetes REST API (plain HTTP); off when absent')
+    .option('--service-cluster-ip-range <cidr>', 'Service cluster IPs come from this range',
+      '10.96.0.0/12')
     .option('--initial-cluster <members>', 'name=host:port,... (read only on an empty data dir)')
     .option('--join <endpoint>', 'client endpoint of a running cluster to join as a learner')
     .option('--cluster-token <token>', 'distinguishes clusters built from the same URLs',
@@ -82,6 +85,7 @@ export function registerServerCommand(program: Command): void {
         name: flags.name, dataDir: flags.dataDir, peerListen: flags.peerListen,
         clientListen: flags.clientListen,
         ...(flags.apiListen === undefined ? {} : { apiListen: flags.apiListen }),
+        serviceClusterIPRange: flags.serviceClusterIpRange,
         ...(flags.initialCluster === undefined ? {} : { initialCluster: flags.initialCluster }),
         ...(flags.join === undefined ? {} : { join: flags.join }),
         clusterToken: flags.clusterToken,

@@ -3,9 +3,12 @@
  * `coracle up` (what `npm start` runs): a whole local cluster in one command.
  */
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { renderKubeconfig, startAPIBalancer } from './api-balancer.js';
 import {
-  loadOrCreateLayout, spawnPeer, stopChildren, waitForLeader,
+  balancerPortOf, loadOrCreateLayout, spawnPeer, stopChildren, waitForLeader,
 } from './local-cluster.js';
 
 interface UpFlags {
@@ -65,7 +68,23 @@ async function runUp(directory: string, peers: number): Promise<void> {
     await stop(1);
     return;
   }
+  const balancerPort = await balancerPortOf(directory, layout);
+  const balancer = await startAPIBalancer(balancerPort, layout.peers.map((peer) => peer.apiPort));
+  process.once('exit', () => balancer.close());
+  const kubeconfig = join(directory, 'kubeconfig');
+  writeFileSync(kubeconfig, renderKubeconfig(balancerPort, layout.peers), { mode: 0o600 });
   printSummary(directory, layout.peers, endpoints, leader);
+  printKubernetes(resolve(kubeconfig), balancerPort, layout.peers);
+}
+
+function printKubernetes(kubeconfig: string, balancerPort: number,
+  peers: ReadonlyArray<{ name: string; apiPort: number }>): void {
+  console.log(`\nKubernetes API: http://127.0.0.1:${balancerPort} (balanced over every peer)`);
+  for (const peer of peers) console.log(`  ${peer.name}  http://127.0.0.1:${peer.apiPort}`);
+  console.log(`  export KUBECONFIG=${kubeconfig}`);
+  console.log('  kubectl get ns');
+  console.log('  kubectl create deployment web --image=nginx:1.27 --replicas=2');
+  console.log(`  kubectl --context coracle-${peers[0]?.name ?? 'p1'} get deploy   # one peer`);
 }
 
 function printSummary(directory: string, peers: ReadonlyArray<{ name: string; peerPort: number;

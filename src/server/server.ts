@@ -17,6 +17,7 @@ import { GRPCTransport } from '../transport/grpc-transport.js';
 import { EtcdClient } from './etcd-client.js';
 import type { WireMember } from './etcd-client.js';
 import { startEtcdAPIServer } from './etcd-api/server.js';
+import { startAPIServer } from '../api/server.js';
 import {
   clusterIdFor, hostPort, memberIdFor, normalizeURL, parseInitialCluster,
 } from './identity.js';
@@ -33,8 +34,10 @@ export interface ServerConfig {
   readonly peerListen: string;
   /** host:port for the etcd v3-compatible client API. */
   readonly clientListen: string;
-  /** host:port for the Kubernetes API (served once that issue lands). */
+  /** host:port for the Kubernetes API (not served when absent). */
   readonly apiListen?: string;
+  /** CIDR Service cluster IPs are allocated from (default 10.96.0.0/12). */
+  readonly serviceClusterIPRange?: string;
   /** `name=host:port,...`; read only when the data dir is empty. */
   readonly initialCluster?: string;
   /** A client endpoint of a running cluster to join as a learner. */
@@ -65,6 +68,8 @@ export interface RunningServer {
   readonly peer: Peer;
   readonly clientPort: number;
   readonly peerPort: number;
+  /** The Kubernetes API port, when served. */
+  readonly apiPort?: number;
   /** Graceful stop: hand over leadership when leader, then close everything. */
   stop(): Promise<void>;
 }
@@ -235,6 +240,12 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
     unsafeServeStaleReads: config.unsafeServeStaleReads === true,
   });
   const api = await startEtcdAPIServer({ backend, listen: config.clientListen, logger });
+  const kubeAPI = config.apiListen === undefined ? undefined : await startAPIServer({
+    listen: config.apiListen, backend, logger,
+    leaderKnown: () => running.status().leaderId !== 0 && running.failure() === null,
+    ...(config.serviceClusterIPRange === undefined ? {}
+      : { serviceClusterIPRange: config.serviceClusterIPRange }),
+  });
   const duties = new LeaderDuties(peer, {
     intervalMs: 500, promoteExtendMs: config.tickMs * config.electionTicks * 2,
     historyRevisionsMax: 100_000, logger,
@@ -244,15 +255,18 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
     config.watchProgressNotifyIntervalMs ?? 600_000);
   const publisher = publishAttributes(running, identity.memberId, config, api.port);
   logger.info({ memberId: identity.memberId.toString(16), clusterId: identity.clusterId
-    .toString(16), clientPort: api.port, peerPort }, 'coracle server started');
+    .toString(16), clientPort: api.port, peerPort, apiPort: kubeAPI?.port },
+  'coracle server started');
   return {
     memberId: identity.memberId, clusterId: identity.clusterId, peer: running,
     clientPort: api.port, peerPort,
+    ...(kubeAPI === undefined ? {} : { apiPort: kubeAPI.port }),
     async stop() {
       publisher.stop();
       duties.stop();
       clearInterval(progressTimer);
       await handOverLeadership(running);
+      await kubeAPI?.close();
       await api.close();
       await running.stop();
       await transport.stop();
