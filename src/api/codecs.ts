@@ -6,9 +6,9 @@
  * apiserver makes before any kind-specific logic (apiVersion/kind match the URL, the body's
  * namespace matches the path's).
  */
-import { parse as parseYAML } from 'yaml';
 import type { JSONValue, KubeObject, ResourceDefinition } from '../resources/types.js';
 import { typeErrors, unknownFields } from '../resources/schema/index.js';
+import { parseJsonStrict, parseYamlDocuments } from './body.js';
 import { decodeKubernetesProtobuf, isKubernetesProtobuf, ProtobufDecodeError } from './protobuf.js';
 import { apiVersionOf } from './registry-index.js';
 import { parseMediaTypes } from './request.js';
@@ -31,82 +31,18 @@ export interface DecodedBody {
   readonly warnings: string[];
 }
 
-/** Finds duplicate keys in a JSON text (JSON.parse silently keeps the last one). */
-export function duplicateKeys(text: string): string[] {
-  const duplicates: string[] = [];
-  const stack: { keys: Set<string> | null; path: string; key: string }[] = [];
-  let i = 0;
-  const length = text.length;
-  let pendingKey: string | undefined;
-  while (i < length && duplicates.length < 100) {
-    const ch = text[i]!;
-    if (ch === '"') {
-      const end = stringEnd(text, i);
-      const top = stack[stack.length - 1];
-      if (top?.keys !== null && top !== undefined && expectsKey(text, end)) {
-        const key = JSON.parse(text.slice(i, end + 1)) as string;
-        const path = top.path === '' ? key : `${top.path}.${key}`;
-        if (top.keys.has(key)) duplicates.push(path);
-        top.keys.add(key);
-        pendingKey = key;
-      }
-      i = end + 1;
-      continue;
-    }
-    if (ch === '{' || ch === '[') {
-      const parent = stack[stack.length - 1];
-      const base = parent === undefined ? '' : childPath(parent, pendingKey);
-      stack.push({ keys: ch === '{' ? new Set() : null, path: base, key: pendingKey ?? '' });
-      pendingKey = undefined;
-    } else if (ch === '}' || ch === ']') {
-      stack.pop();
-    }
-    i++;
+function parseJSONText(text: string): DecodedBody {
+  const parsed = parseJsonStrict(text);
+  return { value: parsed.value, warnings: parsed.duplicates.map(duplicateMessage) };
+}
+
+function parseYAMLText(text: string): DecodedBody {
+  const documents = parseYamlDocuments(text);
+  if (documents.length !== 1) {
+    throw newBadRequest(`the request body must hold exactly one YAML document, got ${documents.length}`);
   }
-  return duplicates;
-}
-
-function childPath(parent: { keys: Set<string> | null; path: string }, key: string | undefined):
-  string {
-  if (parent.keys === null) return parent.path;
-  if (key === undefined) return parent.path;
-  return parent.path === '' ? key : `${parent.path}.${key}`;
-}
-
-function stringEnd(text: string, start: number): number {
-  let i = start + 1;
-  while (i < text.length) {
-    const ch = text.charCodeAt(i);
-    if (ch === 92) i += 2;
-    else if (ch === 34) return i;
-    else i++;
-  }
-  return text.length - 1;
-}
-
-function expectsKey(text: string, end: number): boolean {
-  let i = end + 1;
-  while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' ||
-    text[i] === '\t')) i++;
-  return text[i] === ':';
-}
-
-function parseJSONText(text: string): JSONValue {
-  try {
-    return JSON.parse(text) as JSONValue;
-  } catch (error) {
-    throw newBadRequest(`couldn't get version/kind; json parse error: ${
-      error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-function parseYAMLText(text: string): JSONValue {
-  try {
-    return parseYAML(text, { uniqueKeys: false, maxAliasCount: 100 }) as JSONValue;
-  } catch (error) {
-    throw newBadRequest(`error converting YAML to JSON: ${
-      error instanceof Error ? error.message : String(error)}`);
-  }
+  const parsed = documents[0]!;
+  return { value: parsed.value, warnings: parsed.duplicates.map(duplicateMessage) };
 }
 
 /** The media type (lower-cased, no parameters) of a Content-Type header. */
@@ -132,10 +68,10 @@ export function decodeObjectBody(body: Buffer, contentType: string | undefined):
   }
   const text = body.toString('utf8');
   if (media === '' || media === 'application/json' || media === '*/*') {
-    return { value: parseJSONText(text), warnings: duplicateKeys(text).map(duplicateMessage) };
+    return parseJSONText(text);
   }
   if (media === 'application/yaml' || media === 'application/x-yaml' || media === 'text/yaml') {
-    return { value: parseYAMLText(text), warnings: [] };
+    return parseYAMLText(text);
   }
   throw newUnsupportedMediaType(media);
 }
@@ -149,12 +85,9 @@ export function decodePatchBody(body: Buffer, media: string): DecodedBody {
   const text = body.toString('utf8');
   if (media === 'application/apply-patch+yaml') {
     const trimmed = text.trimStart();
-    if (trimmed.startsWith('{')) {
-      return { value: parseJSONText(text), warnings: duplicateKeys(text).map(duplicateMessage) };
-    }
-    return { value: parseYAMLText(text), warnings: [] };
+    return trimmed.startsWith('{') ? parseJSONText(text) : parseYAMLText(text);
   }
-  return { value: parseJSONText(text), warnings: duplicateKeys(text).map(duplicateMessage) };
+  return parseJSONText(text);
 }
 
 /**

@@ -5,7 +5,9 @@
  * never sees a dropped connection for bad input.
  */
 import type { ServerResponse } from 'node:http';
+import { BodyError } from './body.js';
 import { isPatchError } from './patch/errors.js';
+import { isSelectorError } from './selectors/errors.js';
 import { SchemaDepthError } from '../resources/schema/index.js';
 import { toAPIError } from './object-store.js';
 import { APIError } from './status.js';
@@ -37,6 +39,9 @@ export function asAPIError(error: unknown): APIError {
     return new APIError(code, reason, error.message);
   }
   if (error instanceof SchemaDepthError) return new APIError(400, 'BadRequest', error.message);
+  if (error instanceof BodyError || isSelectorError(error)) {
+    return new APIError(400, 'BadRequest', error.message);
+  }
   return toAPIError(error);
 }
 

@@ -87,8 +87,14 @@ export async function createObject(context: HandlerContext, definition: Resource
     const extras = definition.kind === 'Service' && definition.group === ''
       ? allocateForCreate(object, context.ipRange, context.random) : [];
     validateOrThrow(definition, object, undefined);
-    if (options.dryRun) return object;
     const name = object.metadata.name!;
+    if (options.dryRun) {
+      const key = objectKey(definition, namespace, name);
+      if (await context.store.get(key, 'local') !== undefined) {
+        throw newAlreadyExists(target(definition), name);
+      }
+      return object;
+    }
     const outcome = await context.store.create(objectKey(definition, namespace, name), object,
       extras);
     if (outcome.kind === 'ok') {
