@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { renderKubeconfig, startAPIBalancer } from './api-balancer.js';
 import {
-  balancerPortOf, loadOrCreateLayout, spawnPeer, stopChildren, waitForLeader,
+  balancerPortOf, type ClusterLayout, loadOrCreateLayout, spawnPeer, stopChildren, waitForLeader,
 } from './local-cluster.js';
 
 interface UpFlags {
@@ -37,6 +37,43 @@ export function registerUpCommand(program: Command): void {
     });
 }
 
+/** Restarts of one peer allowed within `restartWindowMs` before `up` gives up on it. */
+const restartsMax = 5;
+const restartWindowMs = 60_000;
+const restartDelayMs = 1000;
+
+/**
+ * Keeps one peer running: a peer that dies (kill -9, a crash-stop after a disk error) is
+ * restarted after a second, from its data dir, as a supervisor would; the rest of the
+ * cluster keeps serving meanwhile. A peer that keeps dying is left down, and said so.
+ */
+function supervise(directory: string, layout: ClusterLayout, index: number,
+  children: ChildProcess[], isStopping: () => boolean): void {
+  const peer = layout.peers[index]!;
+  const restarts: number[] = [];
+  const watch = (child: ChildProcess): void => {
+    child.once('exit', (code, signal) => {
+      if (isStopping()) return;
+      const now = Date.now();
+      while (restarts.length > 0 && now - restarts[0]! > restartWindowMs) restarts.shift();
+      if (restarts.length >= restartsMax) {
+        console.error(`peer ${peer.name} keeps exiting (code ${code}, signal ${signal}); ` +
+          `leaving it down, see ${directory}/logs/${peer.name}.log`);
+        return;
+      }
+      restarts.push(now);
+      console.error(`peer ${peer.name} exited (code ${code}, signal ${signal}); restarting it`);
+      setTimeout(() => {
+        if (isStopping()) return;
+        const next = spawnPeer(directory, layout, peer);
+        children[index] = next;
+        watch(next);
+      }, restartDelayMs);
+    });
+  };
+  watch(children[index]!);
+}
+
 async function runUp(directory: string, peers: number): Promise<void> {
   const layout = await loadOrCreateLayout(directory, peers);
   const children: ChildProcess[] = layout.peers.map((peer) => spawnPeer(directory, layout, peer));
@@ -50,14 +87,8 @@ async function runUp(directory: string, peers: number): Promise<void> {
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
-  for (const child of children) {
-    child.once('exit', (code, signal) => {
-      if (!stopping) {
-        console.error(`a peer exited unexpectedly (code ${code}, signal ${signal}); ` +
-          `see ${directory}/logs`);
-        void stop(1);
-      }
-    });
+  for (let i = 0; i < children.length; i++) {
+    supervise(directory, layout, i, children, () => stopping);
   }
   const endpoints = layout.peers.map((peer) => `127.0.0.1:${peer.clientPort}`);
   let leader: number;
