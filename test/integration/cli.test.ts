@@ -68,6 +68,43 @@ function livePeers(directory: string): number {
   return result.stdout.split('\n').filter((line) => line.trim() !== '').length;
 }
 
+function kubectl(directory: string, args: readonly string[]): { status: number | null;
+  stdout: string; stderr: string } {
+  const home = join(directory, 'home');
+  return spawnSync('kubectl', ['--cache-dir', join(home, 'cache'), ...args], {
+    encoding: 'utf8', timeout: 30_000,
+    env: { ...process.env, HOME: home, KUBECONFIG: join(directory, 'kubeconfig') },
+  });
+}
+
+/**
+ * The kubeconfig `up` wrote works at once, through the balancer; after kill -9 of one peer,
+ * kubectl keeps working through the balancer and `up` restarts the peer.
+ */
+async function checkKubectlSurvivesPeerKill(directory: string, output: () => string):
+  Promise<void> {
+  const deadline = Date.now() + 20_000;
+  let namespaces = kubectl(directory, ['get', 'ns', '-o', 'name']);
+  while (!namespaces.stdout.includes('namespace/kube-system') && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    namespaces = kubectl(directory, ['get', 'ns', '-o', 'name']);
+  }
+  expect(namespaces.stdout).toContain('namespace/default');
+  const victim = spawnSync('pgrep', ['-f', join(directory, 'data', 'p1')], { encoding: 'utf8' });
+  const pid = Number(victim.stdout.trim().split('\n')[0]);
+  expect(pid).toBeGreaterThan(0);
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 3; i++) {
+    const created = kubectl(directory, ['create', 'configmap', `after-kill-${i}`,
+      '--from-literal=a=b']);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toContain(`configmap/after-kill-${i} created`);
+  }
+  await waitForOutput(output, /peer p1 exited .*; restarting it/);
+  const listed = kubectl(directory, ['--context', 'coracle-p2', 'get', 'cm', '-o', 'name']);
+  expect(listed.stdout).toContain('configmap/after-kill-2');
+}
+
 describe('coracle up and coracle status', () => {
   it('starts, reports, stops on Ctrl-C and resumes the same cluster', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'coracle-up-'));
@@ -100,7 +137,8 @@ describe('coracle up and coracle status', () => {
     expect(livePeers(directory)).toBe(0);
 
     const second = startUp(directory);
-    await waitForOutput(second.output, /leader: member [0-9a-f]+/);
+    await waitForOutput(second.output, /kubectl get ns/);
+    await checkKubectlSurvivesPeerKill(directory, second.output);
     const again = new EtcdClient(endpoints(directory)[2]!);
     try {
       const response = await again.call<{ kvs: Array<{ value: Uint8Array }> }>('Range',
