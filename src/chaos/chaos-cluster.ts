@@ -18,6 +18,8 @@ export interface ChaosPeer {
   readonly name: string;
   peerPort: number;
   clientPort: number;
+  /** Port of the Kubernetes REST API, served only when the cluster runs with `api`. */
+  apiPort: number;
   child: ChildProcess | null;
   paused: boolean;
   /** A founding member (started with --initial-cluster) or a joiner. */
@@ -34,6 +36,8 @@ export interface ChaosClusterOptions {
   readonly spares: number;
   readonly serverArgs: readonly string[];
   readonly random: SeededRandom;
+  /** Serve the Kubernetes REST API on every peer (`--api-listen`); default false. */
+  readonly api?: boolean;
 }
 
 /** ChaosCluster owns the peers and the link proxies (see the module comment). */
@@ -51,7 +55,8 @@ export class ChaosCluster {
     const total = options.peers + options.spares;
     for (let i = 1; i <= total; i++) {
       cluster.peers.set(`p${i}`, {
-        name: `p${i}`, peerPort: await freePort(), clientPort: await freePort(), child: null,
+        name: `p${i}`, peerPort: await freePort(), clientPort: await freePort(),
+        apiPort: await freePort(), child: null,
         paused: false, founding: i <= options.peers, generation: 0,
       });
     }
@@ -85,6 +90,11 @@ export class ChaosCluster {
     return `127.0.0.1:${this.slot(name).clientPort}`;
   }
 
+  /** Kubernetes API base URL of `name` (only served when the cluster runs with `api`). */
+  apiURL(name: string): string {
+    return `http://127.0.0.1:${this.slot(name).apiPort}`;
+  }
+
   /** Returns the slot `name`. */
   slot(name: string): ChaosPeer {
     const peer = this.peers.get(name);
@@ -103,6 +113,7 @@ export class ChaosCluster {
       '--data-dir', this.dataDir(peer), '--peer-listen', `127.0.0.1:${peer.peerPort}`,
       '--client-listen', `127.0.0.1:${peer.clientPort}`,
       '--peer-dial-overrides', overrides.join(','), ...this.options.serverArgs];
+    if (this.options.api === true) args.push('--api-listen', `127.0.0.1:${peer.apiPort}`);
     if (joinEndpoint !== undefined) args.push('--join', joinEndpoint);
     else {
       args.push('--initial-cluster',

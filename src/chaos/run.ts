@@ -16,9 +16,16 @@ import { ChaosCluster } from './chaos-cluster.js';
 import { runFaultSchedule } from './faults.js';
 import type { AdminOps, FaultKind } from './faults.js';
 import type { History } from './history.js';
+import { ensureNamespace, K8sWorkload, readRegisters, registerKey } from './k8s-workload.js';
 import { KVWorkload } from './kv-workload.js';
-import type { RunClock } from './kv-workload.js';
+import type { RunClock, Workload } from './kv-workload.js';
 import { WatchWorkload } from './watch-workload.js';
+
+/** Every workload `--workload` accepts: etcd registers (default) or Kubernetes ConfigMaps. */
+export const workloadKinds = ['kv', 'k8s'] as const;
+
+/** WorkloadKind is one workload (see `workloadKinds`). */
+export type WorkloadKind = (typeof workloadKinds)[number];
 
 /** ChaosOptions configure one run. */
 export interface ChaosOptions {
@@ -29,6 +36,8 @@ export interface ChaosOptions {
   readonly clients: number;
   readonly watchers: number;
   readonly keys: number;
+  /** What the clients do; default 'kv' (etcd registers). 'k8s' adds `--api-listen`. */
+  readonly workload?: WorkloadKind;
   /** Extra `coracle server` flags (the DEBUG-ONLY mutations among them). */
   readonly serverArgs: readonly string[];
   /** Keep the data dir and logs even when every check passes (see `discardRun`). */
@@ -60,6 +69,12 @@ export interface ChaosRun {
 }
 
 const keyPrefix = 'chaos/';
+/** The namespace of the k8s workload's ConfigMaps. */
+const k8sNamespace = 'chaos';
+
+function registerNames(options: ChaosOptions): string[] {
+  return Array.from({ length: options.keys }, (_, i) => `k${i}`);
+}
 
 function adminFor(endpoint: string): AdminOps {
   const client = new EtcdClient(endpoint);
@@ -84,7 +99,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
   const random = new SeededRandom(options.seed);
   const cluster = await ChaosCluster.start({
     directory, peers: options.peers, spares: 3, serverArgs: options.serverArgs,
-    random: new SeededRandom(options.seed ^ 0x5bd1e995),
+    random: new SeededRandom(options.seed ^ 0x5bd1e995), api: options.workload === 'k8s',
   });
   const started = Date.now();
   let operationIdNext = 1;
@@ -93,13 +108,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
     nextOperationId: () => operationIdNext++,
   };
   const history: History = { seed: options.seed, operations: [], watches: [], faults: [] };
-  const keys = Array.from({ length: options.keys }, (_, i) => `${keyPrefix}k${i}`);
+  const k8s = options.workload === 'k8s';
+  const keys = registerNames(options).map((name) =>
+    k8s ? registerKey(k8sNamespace, name) : keyPrefix + name);
   try {
     await waitForLeader(cluster, 30_000);
+    if (k8s) await ensureNamespace(() => apiURLs(cluster), k8sNamespace, 30_000);
     options.log(`cluster up in ${directory}; running ${options.durationMs} ms`);
     await drive(options, cluster, clock, history, keys, random);
     options.log('healing every fault and waiting for the members to converge');
-    const finalState = await settle(cluster, keys, clock);
+    const finalState = await settle(cluster, clock, k8s
+      ? (name) => readRegisters(cluster.apiURL(name), k8sNamespace, registerNames(options))
+      : (name) => readAllFrom(cluster.endpoint(name), keys));
     return { history, finalState, keys, directory, durationMs: clock.nowMs() };
   } catch (error) {
     throw new Error(`chaos run failed (data and logs kept in ${directory})`, { cause: error });
@@ -116,22 +136,38 @@ export function discardRun(run: ChaosRun): void {
   rmSync(run.directory, { recursive: true, force: true });
 }
 
-async function drive(options: ChaosOptions, cluster: ChaosCluster, clock: RunClock,
-  history: History, keys: readonly string[], random: SeededRandom): Promise<void> {
+function apiURLs(cluster: ChaosCluster): Map<string, string> {
+  return new Map(cluster.members().map((name) => [name, cluster.apiURL(name)]));
+}
+
+function makeWorkloads(options: ChaosOptions, cluster: ChaosCluster, clock: RunClock,
+  history: History, keys: readonly string[]): Workload[] {
+  const random = new SeededRandom(options.seed ^ 0x27d4eb2f);
+  if (options.workload === 'k8s') {
+    return [new K8sWorkload({
+      endpoints: () => apiURLs(cluster), clients: options.clients, watchers: options.watchers,
+      namespace: k8sNamespace, names: registerNames(options), requestTimeoutMs: 2000, random,
+      clock, operations: history.operations, sessions: history.watches,
+      operationsMax: 200_000, eventsMax: 500_000,
+    })];
+  }
   const endpoints = (): Map<string, string> => new Map(cluster.members()
     .map((name) => [name, cluster.endpoint(name)]));
-  const stopWorkload = new AbortController();
-  const stopFaults = new AbortController();
-  const kv = new KVWorkload({
-    endpoints, clients: options.clients, keys, requestTimeoutMs: 2000,
-    random: new SeededRandom(options.seed ^ 0x27d4eb2f), clock,
+  return [new KVWorkload({
+    endpoints, clients: options.clients, keys, requestTimeoutMs: 2000, random, clock,
     operations: history.operations, operationsMax: 200_000,
-  });
-  const watch = new WatchWorkload({
+  }), new WatchWorkload({
     endpoints, watchers: options.watchers, prefix: keyPrefix, clock,
     sessions: history.watches, progressIntervalMs: 1000, eventsMax: 500_000,
-  });
-  const workloads = Promise.all([kv.run(stopWorkload.signal), watch.run(stopWorkload.signal)]);
+  })];
+}
+
+async function drive(options: ChaosOptions, cluster: ChaosCluster, clock: RunClock,
+  history: History, keys: readonly string[], random: SeededRandom): Promise<void> {
+  const stopWorkload = new AbortController();
+  const stopFaults = new AbortController();
+  const workloads = Promise.all(makeWorkloads(options, cluster, clock, history, keys)
+    .map((workload) => workload.run(stopWorkload.signal)));
   const faults = runFaultSchedule({
     cluster, random, nowMs: () => clock.nowMs(), faults: history.faults, admin: adminFor,
   }, options.faults, stopFaults.signal);
@@ -166,7 +202,10 @@ async function waitForLeader(cluster: ChaosCluster, deadlineMs: number): Promise
   throw new Error(`no leader within ${deadlineMs} ms`);
 }
 
-async function settle(cluster: ChaosCluster, keys: readonly string[], clock: RunClock):
+/** Reads every register from one member's own state (key → value, null: absent). */
+type FinalReader = (name: string) => Promise<Map<string, string | null>>;
+
+async function settle(cluster: ChaosCluster, clock: RunClock, readFinal: FinalReader):
   Promise<FinalState> {
   cluster.healAll();
   restartDead(cluster);
@@ -193,14 +232,13 @@ async function settle(cluster: ChaosCluster, keys: readonly string[], clock: Run
   const reads = new Map<string, Map<string, string | null>>();
   const members = new Map<string, { appliedIndex: number; revision: number; hash: number }>();
   for (const name of names) {
-    const client = new EtcdClient(cluster.endpoint(name));
     try {
-      reads.set(name, await readAll(client, keys));
+      reads.set(name, await readFinal(name));
     } catch (error) {
-      client.close();
       return { reads, members, converged: false, convergeMs,
         recoveryError: `member ${name} did not answer after healing: ${String(error)}` };
     }
+    const client = new EtcdClient(cluster.endpoint(name));
     try {
       const status = await client.call<{ raftAppliedIndex: number; header: { revision: number } }>(
         'Status', {}, 3000);
@@ -214,14 +252,19 @@ async function settle(cluster: ChaosCluster, keys: readonly string[], clock: Run
   return { reads, members, converged, convergeMs, recoveryError: '' };
 }
 
-async function readAll(client: EtcdClient, keys: readonly string[]):
+async function readAllFrom(endpoint: string, keys: readonly string[]):
   Promise<Map<string, string | null>> {
+  const client = new EtcdClient(endpoint);
   const values = new Map<string, string | null>();
-  for (const key of keys) {
-    const response = await client.call<{ kvs: Array<{ value: Uint8Array }> }>('Range',
-      { key: Buffer.from(key), serializable: true }, 3000);
-    const kv = response.kvs[0];
-    values.set(key, kv === undefined ? null : Buffer.from(kv.value).toString());
+  try {
+    for (const key of keys) {
+      const response = await client.call<{ kvs: Array<{ value: Uint8Array }> }>('Range',
+        { key: Buffer.from(key), serializable: true }, 3000);
+      const kv = response.kvs[0];
+      values.set(key, kv === undefined ? null : Buffer.from(kv.value).toString());
+    }
+    return values;
+  } finally {
+    client.close();
   }
-  return values;
 }

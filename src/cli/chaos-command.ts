@@ -10,8 +10,8 @@ import type { ChaosVerdicts } from '../chaos/checks.js';
 import { faultKinds } from '../chaos/faults.js';
 import type { FaultKind } from '../chaos/faults.js';
 import { renderReport } from '../chaos/report-html.js';
-import { discardRun, runChaos } from '../chaos/run.js';
-import type { ChaosRun } from '../chaos/run.js';
+import { discardRun, runChaos, workloadKinds } from '../chaos/run.js';
+import type { ChaosRun, WorkloadKind } from '../chaos/run.js';
 import { summarize } from '../chaos/summary.js';
 
 interface ChaosFlags {
@@ -22,6 +22,7 @@ interface ChaosFlags {
   clients: string;
   watchers: string;
   keys: string;
+  workload: string;
   report: string;
   json?: string;
   keepData?: boolean;
@@ -51,6 +52,15 @@ export function parseFaults(text: string): FaultKind[] {
   return kinds as FaultKind[];
 }
 
+/** Parses `--workload kv|k8s`. */
+export function parseWorkload(text: string): WorkloadKind {
+  const kind = workloadKinds.find((known) => known === text.trim());
+  if (kind === undefined) {
+    throw new Error(`--workload: unknown workload "${text}" (known: ${workloadKinds.join(', ')})`);
+  }
+  return kind;
+}
+
 function positive(text: string, flag: string): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${flag} must be positive`);
@@ -68,7 +78,9 @@ export function registerChaosCommand(program: Command): void {
     .option('--peers <n>', 'control-plane peers', '3')
     .option('--clients <n>', 'register clients (spread over the peers)', '6')
     .option('--watchers <n>', 'watchers (spread over the peers)', '3')
-    .option('--keys <n>', 'registers (etcd keys) the clients share', '5')
+    .option('--keys <n>', 'registers (etcd keys or ConfigMaps) the clients share', '5')
+    .option('--workload <kind>', 'kv: etcd registers and watches; k8s: ConfigMaps through ' +
+      'the Kubernetes API of random peers, with informer-style watchers', 'kv')
     .option('--report <file>', 'where to write the HTML report', 'chaos-report.html')
     .option('--json <file>', 'also write the history and verdicts as JSON')
     .option('--keep-data', 'keep the cluster\'s data dirs and logs')
@@ -80,6 +92,7 @@ export function registerChaosCommand(program: Command): void {
         faults: parseFaults(flags.faults), peers: positive(flags.peers, '--peers'),
         clients: positive(flags.clients, '--clients'),
         watchers: Number(flags.watchers), keys: positive(flags.keys, '--keys'),
+        workload: parseWorkload(flags.workload),
         serverArgs: [
           ...(flags.unsafeServeStaleReads === true ? ['--unsafe-serve-stale-reads'] : []),
           ...(flags.unsafeAckBeforeFsync === true ? ['--unsafe-ack-before-fsync'] : []),
