@@ -321,6 +321,8 @@ export async function deleteObject(context: HandlerContext, definition: Resource
       continue;
     }
     if (request.dryRun) return { object: current.object, deleted: true };
+    const isNamespace = definition.kind === 'Namespace' && definition.group === '';
+    if (isNamespace && attempt === 1) await deleteServicesIn(context, where.name);
     const outcome = definition.kind === 'Namespace' && definition.group === ''
       ? await context.store.deleteWithPrefixes(key, current.modRevision,
         namespacedPrefixes(context, where.name))
@@ -329,6 +331,25 @@ export async function deleteObject(context: HandlerContext, definition: Resource
     if (outcome.kind === 'ok') return { object: current.object, deleted: true };
   }
   throw newConflict(target(definition), where.name, optimisticLockMessage);
+}
+
+/**
+ * Deletes the Services of `namespace` one by one first, so their cluster IPs and node ports
+ * are released with them (the namespace's own transaction then removes everything else).
+ */
+async function deleteServicesIn(context: HandlerContext, namespace: string): Promise<void> {
+  const services = context.registry.find('', 'v1', 'services');
+  if (services === undefined) return;
+  const page = await context.store.list(listPrefix(services, namespace),
+    { limit: 0, revision: 0, consistency: 'linearizable' });
+  for (const item of page.items) {
+    try {
+      await deleteObject(context, services, { namespace, name: item.object.metadata.name ?? '' },
+        { dryRun: false });
+    } catch (error) {
+      if (!(error instanceof APIError && error.httpCode === 404)) throw error;
+    }
+  }
 }
 
 /**

@@ -208,12 +208,20 @@ describe('delete', () => {
     expect((await call('GET', '/api/v1/namespaces/default/configmaps/c1')).status).toBe(404);
   });
 
-  it('deletes a namespace with its contents, and refuses creates in a missing one', async () => {
+  it('deletes a namespace with its contents (releasing Service IPs), and refuses creates in a missing one', async () => {
     await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gone' } });
     await call('POST', '/api/v1/namespaces/gone/configmaps',
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inside' } });
     expect((await call('DELETE', '/api/v1/namespaces/gone')).status).toBe(200);
     expect((await call('GET', '/api/v1/namespaces/gone/configmaps/inside')).status).toBe(404);
+    await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'svcns' } });
+    const service = await call('POST', '/api/v1/namespaces/svcns/services', { apiVersion: 'v1',
+      kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } });
+    const ip = (service.body.spec as { clusterIP: string }).clusterIP;
+    expect((await call('DELETE', '/api/v1/namespaces/svcns')).status).toBe(200);
+    const reused = await call('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1',
+      kind: 'Service', metadata: { name: 'reuse' }, spec: { clusterIP: ip, ports: [{ port: 80 }] } });
+    expect(reused.status).toBe(201);
     const refused = await call('POST', '/api/v1/namespaces/gone/configmaps',
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } });
     expect(refused.status).toBe(404);
