@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JSONObject, JSONValue, KubeObject, ResourceDefinition } from '../resources/types.js';
 import {
-  asKubeObject, checkFields, decodeObjectBody, decodePatchBody, mediaTypeOf,
+  asKubeObject, checkFields, checkObjectFields, decodeObjectBody, decodePatchBody, mediaTypeOf,
   parseFieldValidation,
 } from './codecs.js';
 import type { HandlerContext } from './context.js';
@@ -124,6 +124,7 @@ async function handleCollectionGet(context: HandlerContext, request: Request): P
       resourceVersion: parseResourceVersion(query.get('resourceVersion')),
       shape: responseShape(request.http.headers.accept),
       bookmarks: queryFlag(query, 'allowWatchBookmarks'), timeoutMs,
+      sendInitialEvents: queryFlag(query, 'sendInitialEvents'),
       bookmarkIntervalMs: context.bookmarkIntervalMs, now: context.now,
     });
   }
@@ -148,7 +149,7 @@ export async function readObject(request: Request, definition = request.definiti
   const body = await readBody(request.http);
   const decoded = decodeObjectBody(body, request.http.headers['content-type']);
   const mode = parseFieldValidation(request.query.get('fieldValidation'));
-  const warnings = checkFields(definition, decoded.value, decoded.warnings, mode);
+  const warnings = checkObjectFields(definition, decoded, mode);
   return { object: asKubeObject(definition, decoded.value), warnings };
 }
 

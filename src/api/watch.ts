@@ -42,6 +42,12 @@ export interface WatchRequest {
   readonly filter: (object: KubeObject) => boolean;
   readonly shape: ResponseShape;
   readonly bookmarks: boolean;
+  /**
+   * `sendInitialEvents=true` (the WatchList protocol, KEP-3157): the state at a revision not
+   * older than resourceVersion as ADDED events, then a BOOKMARK annotated
+   * `k8s.io/initial-events-end`, then the changes.
+   */
+  readonly sendInitialEvents: boolean;
   readonly timeoutMs: number;
   readonly bookmarkIntervalMs: number;
   readonly now: () => Date;
@@ -128,11 +134,12 @@ class WatchStream {
     return writable;
   }
 
-  private bookmark(revision: number): boolean {
+  bookmark(revision: number, initialEventsEnd = false): boolean {
     const definition = this.request.definition;
     return this.send('BOOKMARK', {
       kind: definition.kind, apiVersion: apiVersionOf(definition),
-      metadata: { resourceVersion: String(revision) },
+      metadata: { resourceVersion: String(revision),
+        ...(initialEventsEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}) },
     });
   }
 
@@ -174,7 +181,11 @@ export function convertEvent(event: WatchEvent, filter: (object: KubeObject) => 
 
 async function initialState(store: ObjectStore, request: WatchRequest,
   onObject: (object: KubeObject) => void): Promise<number> {
-  const consistency = request.resourceVersion === 0 ? 'local' : 'linearizable';
+  const consistency = request.resourceVersion === undefined ? 'linearizable' : 'local';
+  if (request.resourceVersion !== undefined && request.resourceVersion > 0) {
+    // NotOlderThan: wait for this peer to reach the revision (a ReadIndex round at most).
+    if (await store.revision('local') < request.resourceVersion) await store.revision('linearizable');
+  }
   let startKey: string | undefined;
   let revision = 0;
   for (let page = 0; page < 1_000; page++) {
@@ -197,12 +208,14 @@ export async function serveWatch(store: ObjectStore, response: ServerResponse,
   request: WatchRequest): Promise<void> {
   const stream = new WatchStream(response, request);
   let after: number;
-  if (request.resourceVersion === undefined || request.resourceVersion === 0) {
+  if (request.resourceVersion === undefined || request.resourceVersion === 0 ||
+    request.sendInitialEvents) {
     // Read first, so a read failure (no quorum) is a plain Status, not a broken stream.
     const pending: KubeObject[] = [];
     after = await initialState(store, request, (object) => pending.push(object));
     stream.start();
     for (const object of pending) stream.sendObject('ADDED', object);
+    if (request.sendInitialEvents) stream.bookmark(after, true);
   } else {
     after = request.resourceVersion;
     stream.start();

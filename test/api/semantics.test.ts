@@ -116,6 +116,36 @@ describe('watch', () => {
   });
 });
 
+async function lines(path: string, count: number): Promise<Record<string, unknown>[]> {
+  const controller = new AbortController();
+  const response = await fetch(`${base}${path}`, { signal: controller.signal });
+  const reader = response.body!.getReader();
+  let buffer = '';
+  const deadline = Date.now() + 5000;
+  while (buffer.split('\n').length <= count && Date.now() < deadline) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    buffer += new TextDecoder().decode(chunk.value as Uint8Array);
+  }
+  controller.abort();
+  return buffer.split('\n').slice(0, count).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('watch list (sendInitialEvents)', () => {
+  it('sends the state, then a bookmark marking the end of the initial events', async () => {
+    await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'wl' } });
+    for (const name of ['a', 'b']) {
+      await call('POST', '/api/v1/namespaces/wl/configmaps',
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
+    }
+    const events = await lines('/api/v1/namespaces/wl/configmaps?watch=true&sendInitialEvents=true' +
+      '&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&resourceVersion=1', 3);
+    expect(events.map((event) => event.type)).toEqual(['ADDED', 'ADDED', 'BOOKMARK']);
+    const bookmark = events[2]!.object as { metadata: { annotations: Record<string, string> } };
+    expect(bookmark.metadata.annotations['k8s.io/initial-events-end']).toBe('true');
+  });
+});
+
 describe('create and update', () => {
   it('fills the name from generateName and returns PartialObjectMetadata when asked', async () => {
     const created = await call('POST', '/api/v1/namespaces/default/configmaps',
