@@ -6,6 +6,7 @@
  * no leader (with resourceVersion=0 reads still served).
  * Method: the real API server over a LocalBackend on 127.0.0.1:0, driven with fetch.
  */
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAPIServer, type RunningAPIServer } from '../../src/api/server.js';
 import { LocalBackend } from '../../src/server/etcd-api/local-backend.js';
@@ -144,6 +145,34 @@ describe('watch list (sendInitialEvents)', () => {
     const bookmark = events[2]!.object as { metadata: { annotations: Record<string, string> } };
     expect(bookmark.metadata.annotations['k8s.io/initial-events-end']).toBe('true');
   });
+});
+
+describe('slow watchers', () => {
+  it('closes a watcher that does not read with a 410 ERROR instead of buffering', async () => {
+    await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'slow' } });
+    const response = await new Promise<IncomingMessage>((resolve) => {
+      httpGet(`${base}/api/v1/namespaces/slow/configmaps?watch=true&resourceVersion=1`, resolve);
+    });
+    response.pause();
+    // Far more events than a watcher may have queued (10,000), each a few hundred bytes.
+    const value = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: 'x', namespace: 'slow' }, data: { pad: 'p'.repeat(200) } }));
+    for (let i = 0; i < 12_500; i++) {
+      await backend.put({ key: Buffer.from(`/registry/configmaps/slow/x${i % 50}`), value });
+    }
+    const text = await new Promise<string>((resolve, reject) => {
+      let body = '';
+      const timer = setTimeout(() => reject(new Error('the watch was not closed')), 15_000);
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => { body += chunk; });
+      response.on('end', () => { clearTimeout(timer); resolve(body); });
+      response.resume();
+    });
+    const events = text.trim().split('\n').map((line) => JSON.parse(line) as
+      { type: string; object: { code?: number } });
+    expect(events.length).toBeLessThan(12_500);
+    expect(events[events.length - 1]).toMatchObject({ type: 'ERROR', object: { code: 410 } });
+  }, 60_000);
 });
 
 describe('create and update', () => {
