@@ -96,12 +96,36 @@ export function decodePatchBody(body: Buffer, media: string): DecodedBody {
  */
 export function checkFields(definition: ResourceDefinition, value: JSONValue,
   duplicates: readonly string[], mode: FieldValidation): string[] {
+  return checkFieldsWithPrefix(definition, { value, warnings: [...duplicates] }, mode, '');
+}
+
+/**
+ * Applies the field validation mode to a create or update body: as {@link checkFields}, but
+ * a Strict failure carries the prefix upstream's create and update handlers put before any
+ * decoding error (`transformDecodeError`): `<Kind> in version "<v>" cannot be handled as a
+ * <Kind>: strict decoding error: ...`, which kubectl prints verbatim.
+ */
+export function checkObjectFields(definition: ResourceDefinition, decoded: DecodedBody,
+  mode: FieldValidation): string[] {
+  return checkFieldsWithPrefix(definition, decoded, mode, cannotBeHandledPrefix(definition));
+}
+
+function checkFieldsWithPrefix(definition: ResourceDefinition, decoded: DecodedBody,
+  mode: FieldValidation, strictPrefix: string): string[] {
   if (mode === 'Ignore') return [];
-  const unknown = unknownFields(value, definition.schema).map((path) => `unknown field "${path}"`);
-  const problems = [...unknown, ...duplicates];
+  const unknown = unknownFields(decoded.value, definition.schema)
+    .map((path) => `unknown field "${path}"`);
+  const problems = [...unknown, ...decoded.warnings];
   if (problems.length === 0) return [];
-  if (mode === 'Strict') throw newBadRequest(`strict decoding error: ${problems.join(', ')}`);
+  if (mode === 'Strict') {
+    throw newBadRequest(`${strictPrefix}strict decoding error: ${problems.join(', ')}`);
+  }
   return problems;
+}
+
+function cannotBeHandledPrefix(definition: ResourceDefinition): string {
+  return `${definition.kind} in version "${definition.version}" ` +
+    `cannot be handled as a ${definition.kind}: `;
 }
 
 /**
@@ -124,8 +148,8 @@ export function asKubeObject(definition: ResourceDefinition, value: JSONValue): 
   const object = { ...value, apiVersion, kind } as JSONValue;
   const errors = typeErrors(object, definition.schema);
   if (errors.length > 0) {
-    throw new APIError(400, 'BadRequest', `${definition.kind} in version "${definition.version}" ` +
-      `cannot be handled as a ${definition.kind}: ${errors.slice(0, 5).map((error) =>
+    throw new APIError(400, 'BadRequest', `${cannotBeHandledPrefix(definition)}${
+      errors.slice(0, 5).map((error) =>
         `${error.path}: ${error.message}`).join('; ')}`);
   }
   const typed = object as unknown as KubeObject;
