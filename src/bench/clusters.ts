@@ -118,11 +118,14 @@ export function residentMemoryMb(pid: number): number {
 export class CoracleCluster extends BenchCluster {
   readonly system = 'coracle';
   readonly endpoints: readonly string[];
+  /** Kubernetes API endpoints (host:port, `--api-listen`), one per peer, in member order. */
+  readonly apiEndpoints: readonly string[];
 
   private constructor(processes: ProcessRegistry, private readonly directory: string,
     private readonly layout: ClusterLayout) {
     super(processes, layout.peers.length);
     this.endpoints = layout.peers.map((peer) => `127.0.0.1:${peer.clientPort}`);
+    this.apiEndpoints = layout.peers.map((peer) => `127.0.0.1:${peer.apiPort}`);
   }
 
   /** Picks free ports for three peers; nothing runs until `start`. */
