@@ -124,6 +124,7 @@ async function handleCollectionGet(context: HandlerContext, request: Request): P
       resourceVersion: parseResourceVersion(query.get('resourceVersion')),
       shape: responseShape(request.http.headers.accept),
       bookmarks: queryFlag(query, 'allowWatchBookmarks'), timeoutMs,
+      sendInitialEvents: queryFlag(query, 'sendInitialEvents'),
       bookmarkIntervalMs: context.bookmarkIntervalMs, now: context.now,
     });
   }
