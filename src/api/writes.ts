@@ -43,10 +43,18 @@ export function requireLeader(context: HandlerContext): void {
   }
 }
 
+/**
+ * Refuses a create in a namespace that does not exist or is terminating (upstream's
+ * NamespaceLifecycle admission). Like upstream, which reads its informer cache first and makes
+ * a live lookup on a miss, this reads the peer's own state first and, on a miss, does a
+ * linearizable read: a namespace created through ANOTHER peer may not be applied here yet.
+ */
 async function checkNamespace(context: HandlerContext, namespace: string): Promise<void> {
   const definition = context.registry.find('', 'v1', 'namespaces');
   if (definition === undefined) return;
-  const stored = await context.store.get(objectKey(definition, undefined, namespace), 'local');
+  const key = objectKey(definition, undefined, namespace);
+  const stored = await context.store.get(key, 'local') ??
+    await context.store.get(key, 'linearizable');
   if (stored === undefined) throw newNotFound(target(definition), namespace);
   if (stored.object.metadata.deletionTimestamp !== undefined) {
     throw newForbidden(target(definition), namespace,
@@ -90,7 +98,9 @@ export async function createObject(context: HandlerContext, definition: Resource
     const name = object.metadata.name!;
     if (options.dryRun) {
       const key = objectKey(definition, namespace, name);
-      if (await context.store.get(key, 'local') !== undefined) {
+      // NB: linearizable, as a real create would conflict with an object created through
+      // another peer that this one has not applied yet.
+      if (await context.store.get(key, 'linearizable') !== undefined) {
         throw newAlreadyExists(target(definition), name);
       }
       return object;
