@@ -1,7 +1,8 @@
 /**
  * A cluster of real `coracle server` processes on 127.0.0.1 for integration tests: free
- * ports, a temp data dir per peer, kill -9 / SIGTERM / restart by name, and teardown that
- * stops every process it started by PID and removes the temp dirs.
+ * ports (peer, etcd client and Kubernetes API), a temp data dir per peer, kill -9 / SIGTERM /
+ * restart by name, and teardown that stops every process it started by PID and removes the
+ * temp dirs.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,6 +45,11 @@ export class ProcessCluster {
   /** Returns the client endpoint of peer `name`. */
   endpoint(name: string): string {
     return `127.0.0.1:${this.peer(name).clientPort}`;
+  }
+
+  /** Returns the Kubernetes API base URL (plain HTTP, `--api-listen`) of peer `name`. */
+  apiURL(name: string): string {
+    return `http://127.0.0.1:${this.peer(name).apiPort}`;
   }
 
   /** Returns every client endpoint. */
