@@ -69,6 +69,29 @@ async function waitForEvery(endpoints: readonly string[], path: string,
   }
 }
 
+/** Attempts per pod while filling: a leader change mid-fill answers 503 (retried). */
+const fillAttemptsMax = 5;
+
+/**
+ * Creates pod `name` and returns its resourceVersion, retrying a failed attempt after a
+ * pause; an AlreadyExists on a retry means an earlier attempt did land, so the pod is read.
+ */
+async function createPod(client: APIClient, namespace: string, body: string,
+  name: string): Promise<string> {
+  const path = `/api/v1/namespaces/${namespace}/pods`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return resourceVersionOf((await client.request('POST', path, { body })).text);
+    } catch (error) {
+      if (attempt >= fillAttemptsMax) throw error;
+      if (attempt > 1 && String(error).includes(': 409 ')) {
+        return resourceVersionOf((await client.request('GET', `${path}/${name}`)).text);
+      }
+      await sleep(250 * attempt);
+    }
+  }
+}
+
 /** Creates `total` pods named by `name` in `namespace`; returns their resourceVersions. */
 async function fill(client: APIClient, namespace: string, options: { total: number;
   name: (index: number) => string; deadlineMs: number; nextSeq: () => number }):
@@ -77,9 +100,8 @@ async function fill(client: APIClient, namespace: string, options: { total: numb
   const versions: string[] = new Array<string>(options.total).fill('');
   const result = await runClosedLoop({ clients: fillClients, durationMs: options.deadlineMs,
     total: options.total, send: async (index) => {
-      const reply = await client.request('POST', `/api/v1/namespaces/${namespace}/pods`,
-        { body: body(options.name(index), options.nextSeq()) });
-      versions[index] = resourceVersionOf(reply.text);
+      const name = options.name(index);
+      versions[index] = await createPod(client, namespace, body(name, options.nextSeq()), name);
       return performance.now();
     } });
   const created = result.load?.requests ?? 0;
