@@ -12,7 +12,7 @@ import {
 } from './codecs.js';
 import type { HandlerContext } from './context.js';
 import { buildFilter } from './filters.js';
-import { listBody, listMetadata, listObjects, parseListQuery } from './list.js';
+import { ensureReached, listBody, listMetadata, listObjects, parseListQuery } from './list.js';
 import { cloneObject } from './object-meta.js';
 import { applyPatch, isPatchMediaType } from './patching.js';
 import { sendJSON } from './reply.js';
@@ -102,6 +102,9 @@ export function sendObject(context: HandlerContext, request: Request, code: numb
 async function handleGet(context: HandlerContext, request: Request): Promise<void> {
   const rv = parseResourceVersion(request.query.get('resourceVersion'));
   const key = objectKey(request.definition, where(request).namespace, request.path.name!);
+  // NB: a resourceVersion other than 0 means "not older than" (API conventions): a peer
+  // behind it must catch up first, or an object created through another peer reads as 404.
+  if (rv !== undefined) await ensureReached(context.store, rv);
   const stored = await context.store.get(key, rv === undefined ? 'linearizable' : 'local');
   if (stored === undefined) {
     throw newNotFound({ group: request.definition.group, resource: request.definition.resource },

@@ -96,7 +96,13 @@ function readPlan(request: ListRequest): { revision: number; consistency: ReadCo
   return { revision: 0, consistency: 'local', notOlderThan: rv };
 }
 
-async function ensureReached(store: ObjectStore, revision: number): Promise<void> {
+/**
+ * Ensures reads at `local` consistency see at least `revision` (0: any): when this peer has
+ * not applied it yet, a linearizable read waits until it has (ReadIndex applies up to the
+ * read index BEFORE answering); a revision beyond the cluster's is a 504 "Too large
+ * resource version", as upstream answers NotOlderThan reads its watch cache cannot reach.
+ */
+export async function ensureReached(store: ObjectStore, revision: number): Promise<void> {
   if (revision === 0) return;
   let current = await store.revision('local');
   if (current >= revision) return;

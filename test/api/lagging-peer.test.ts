@@ -1,13 +1,16 @@
 /**
  * Goal: a peer whose own state lags the cluster (a follower that has not applied the latest
- * entries yet) still answers writes as the cluster would. Found by the real-kubectl e2e
- * suite: `kubectl create namespace` through one peer, then a create inside that namespace
- * through another peer, failed with `namespaces "..." not found` because the namespace check
- * read only the peer's local state. Upstream's NamespaceLifecycle makes a live lookup when its
- * cache misses; a server dry-run create must see objects created through any peer too.
- * Method: the real API server over a LocalBackend wrapped so that, once `lagging` is set,
- * every serializable (`local`) range answers as if nothing had been applied, while
- * linearizable ranges and writes reach the store; driven with fetch on 127.0.0.1:0.
+ * entries yet) still answers as the cluster would. Found by the real-kubectl e2e suite:
+ * `kubectl create namespace` through one peer, then a create inside that namespace through
+ * another peer, failed with `namespaces "..." not found` because the namespace check read
+ * only the peer's local state (upstream's NamespaceLifecycle makes a live lookup when its
+ * cache misses); likewise a server dry-run create must see objects created through any peer,
+ * and a GET with resourceVersion=N ("not older than N") must not answer from state older
+ * than N.
+ * Method: the real API server over a LocalBackend wrapped as a lagging follower: after
+ * `freeze()`, serializable (`local`) ranges read at the frozen revision and report it as
+ * current, until a linearizable range catches the peer up (a ReadIndex applies everything up
+ * to the read index before answering). Driven with fetch on 127.0.0.1:0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAPIServer, type RunningAPIServer } from '../../src/api/server.js';
@@ -19,15 +22,27 @@ import { silentLogger } from '../../src/util/logger.js';
 let backend: LocalBackend;
 let server: RunningAPIServer;
 let base = '';
-/** While true, local reads see an empty store (the peer applied nothing yet). */
-let lagging = false;
+/** The revision this peer has applied, while it lags; undefined once caught up. */
+let appliedRevision: number | undefined;
 
-/** Wraps `inner` so serializable ranges see nothing while `lagging` is set. */
+/** Makes the peer lag at the current revision: later writes are not applied locally. */
+async function freeze(): Promise<void> {
+  const current = await backend.range({ key: new TextEncoder().encode('\0'), countOnly: true });
+  appliedRevision = current.header.revision;
+}
+
+/** Wraps `inner` as a lagging follower (see the file comment). */
 function laggingBackend(inner: LocalBackend): EtcdBackend {
   const range = async (request: RangeRequest): Promise<RangeResponse> => {
-    const response = await inner.range(request);
-    return lagging && request.serializable === true
-      ? { ...response, kvs: [], more: false, count: 0 } : response;
+    if (request.serializable !== true) {
+      appliedRevision = undefined;
+      return inner.range(request);
+    }
+    if (appliedRevision === undefined) return inner.range(request);
+    const revision = Math.min(request.revision ?? appliedRevision, appliedRevision) ||
+      appliedRevision;
+    const response = await inner.range({ ...request, revision });
+    return { ...response, header: { ...response.header, revision: appliedRevision } };
   };
   return new Proxy(inner, {
     get: (target, property, receiver): unknown => (property === 'range' ? range
@@ -63,34 +78,49 @@ afterAll(async () => {
   backend.close();
 });
 
-describe('writes on a peer whose local state lags', () => {
-  it('creates inside a namespace this peer has not applied yet; refuses a missing one',
+describe('a peer whose local state lags', () => {
+  it('creates inside a namespace it has not applied yet; still refuses a missing one',
     async () => {
+      await freeze();
       expect((await post('/api/v1/namespaces', { metadata: { name: 'fresh' } })).status)
         .toBe(201);
-      lagging = true;
-      try {
-        expect((await post('/api/v1/namespaces/fresh/configmaps', configMap('inside'))).status)
-          .toBe(201);
-        expect(await post('/api/v1/namespaces/never/configmaps', configMap('x')))
-          .toEqual({ status: 404, message: 'namespaces "never" not found' });
-      } finally {
-        lagging = false;
-      }
+      expect((await post('/api/v1/namespaces/fresh/configmaps', configMap('inside'))).status)
+        .toBe(201);
+      await freeze();
+      expect(await post('/api/v1/namespaces/never/configmaps', configMap('x')))
+        .toEqual({ status: 404, message: 'namespaces "never" not found' });
     });
 
-  it('answers AlreadyExists to a dry-run create of an object this peer has not applied',
-    async () => {
-      expect((await post('/api/v1/namespaces/default/configmaps', configMap('taken'))).status)
-        .toBe(201);
-      lagging = true;
-      try {
-        expect(await post('/api/v1/namespaces/default/configmaps?dryRun=All', configMap('taken')))
-          .toEqual({ status: 409, message: 'configmaps "taken" already exists' });
-        expect((await post('/api/v1/namespaces/default/configmaps?dryRun=All',
-          configMap('free'))).status).toBe(201);
-      } finally {
-        lagging = false;
-      }
+  it('answers AlreadyExists to a dry-run create of an object it has not applied', async () => {
+    await freeze();
+    expect((await post('/api/v1/namespaces/default/configmaps', configMap('taken'))).status)
+      .toBe(201);
+    expect(await post('/api/v1/namespaces/default/configmaps?dryRun=All', configMap('taken')))
+      .toEqual({ status: 409, message: 'configmaps "taken" already exists' });
+    await freeze();
+    expect((await post('/api/v1/namespaces/default/configmaps?dryRun=All',
+      configMap('free'))).status).toBe(201);
+  });
+
+  it('catches up before a GET with resourceVersion=N; 0 may read its own state', async () => {
+    await freeze();
+    const created = await fetch(`${base}/api/v1/namespaces/default/configmaps`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(configMap('recent')),
     });
+    const rv = (await created.json() as { metadata: { resourceVersion: string } })
+      .metadata.resourceVersion;
+    const path = `${base}/api/v1/namespaces/default/configmaps/recent`;
+    const any = await fetch(`${path}?resourceVersion=0`);
+    await any.arrayBuffer();
+    expect(any.status).toBe(404);
+    const notOlder = await fetch(`${path}?resourceVersion=${rv}`);
+    expect(notOlder.status).toBe(200);
+    expect((await notOlder.json() as { metadata: { resourceVersion: string } })
+      .metadata.resourceVersion).toBe(rv);
+    const future = await fetch(`${path}?resourceVersion=${Number(rv) + 1000}`);
+    expect((await future.json() as { code: number; message: string }))
+      .toEqual(expect.objectContaining({ code: 504,
+        message: expect.stringMatching(/^Too large resource version: /) as unknown }));
+  });
 });
