@@ -190,9 +190,11 @@ export class Peer {
   /** Proposes a command; resolves with its apply result once applied on this peer. */
   propose(op: ReplicatedOp): Promise<unknown> {
     const requestId = this.requestIdNext++;
-    const data = encodeCommand({
+    // NB: copied into an ArrayBuffer of its own: protobufjs encodes into Node's shared 8 KB
+    // pool, and the Raft log keeps the entry long enough to pin a whole slab per entry.
+    const data = new Uint8Array(encodeCommand({
       memberId: this.options.memberId, requestId, nowMs: Date.now(), op,
-    });
+    }));
     return this.enqueueProposal(requestId, data, null);
   }
 

@@ -46,6 +46,11 @@ function rowKey(key: Uint8Array): Buffer {
   return buffer;
 }
 
+/** Wraps bytes as a Buffer WITHOUT copying (LevelDB copies them into its batch anyway). */
+function view(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function encodeApplied(index: number): Buffer {
   const body = Buffer.allocUnsafe(8);
   body.writeDoubleBE(index, 0);
@@ -147,7 +152,7 @@ export class LevelStorage implements RaftStorage {
       this.deleteEntries(operations, firstIndex, lastIndex);
       operations.push({ type: 'put', key: keySnapshotMeta,
         value: encodeSnapshotMeta(write.snapshot.meta) });
-      operations.push({ type: 'put', key: keySnapshotData, value: Buffer.from(write.snapshot.data) });
+      operations.push({ type: 'put', key: keySnapshotData, value: view(write.snapshot.data) });
       firstIndex = write.snapshot.meta.index + 1;
       lastIndex = write.snapshot.meta.index;
     }
@@ -186,12 +191,12 @@ export class LevelStorage implements RaftStorage {
         operations.push({ type: 'del', key });
       }
       for (const [key, value] of write.replaceRows) {
-        operations.push({ type: 'put', key: rowKey(key), value: Buffer.from(value) });
+        operations.push({ type: 'put', key: rowKey(key), value: view(value) });
       }
     }
     for (const mutation of write.mutations) {
       if (mutation.op === 'put') {
-        operations.push({ type: 'put', key: rowKey(mutation.key), value: Buffer.from(mutation.value) });
+        operations.push({ type: 'put', key: rowKey(mutation.key), value: view(mutation.value) });
       } else {
         operations.push({ type: 'del', key: rowKey(mutation.key) });
       }
@@ -211,7 +216,7 @@ export class LevelStorage implements RaftStorage {
     const index = Math.min(compactIndex, snapshot.meta.index);
     this.deleteEntries(operations, this.firstIndex, Math.min(index, this.lastIndex));
     operations.push({ type: 'put', key: keySnapshotMeta, value: encodeSnapshotMeta(snapshot.meta) });
-    operations.push({ type: 'put', key: keySnapshotData, value: Buffer.from(snapshot.data) });
+    operations.push({ type: 'put', key: keySnapshotData, value: view(snapshot.data) });
     this.firstIndex = Math.max(this.firstIndex, index + 1);
     this.lastIndex = Math.max(this.lastIndex, index);
     await this.batch(operations, true);

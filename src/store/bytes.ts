@@ -74,9 +74,20 @@ export function utf8(text: string): Uint8Array {
  * except `u64` which writes a non-negative integer big-endian so that row keys sort by it.
  */
 export class ByteWriter {
-  private buffer = new Uint8Array(64);
-  private view = new DataView(this.buffer.buffer);
+  private buffer: Uint8Array;
+  private view: DataView;
   private length = 0;
+
+  /**
+   * Creates a writer. `capacityBytes` (default 64) is the initial buffer size: a caller that
+   * knows the exact size gets ONE allocation and a `finish` without a copy (the hot apply
+   * path and 30 MB snapshots would otherwise regrow and copy many times).
+   */
+  constructor(capacityBytes = 64) {
+    assert(Number.isSafeInteger(capacityBytes) && capacityBytes > 0, 'capacity is positive');
+    this.buffer = new Uint8Array(capacityBytes);
+    this.view = new DataView(this.buffer.buffer);
+  }
 
   /** Appends one byte. */
   u8(value: number): this {
@@ -123,8 +134,18 @@ export class ByteWriter {
     return this;
   }
 
-  /** Returns a copy of the written bytes. */
+  /** Returns a view of the bytes written so far (valid until the next write). */
+  written(): Uint8Array {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  /**
+   * Returns the written bytes in an array of their own. NB: when the buffer is exactly full
+   * it is handed over as is: any later write must grow into a new buffer first, so the
+   * returned bytes can never change under the caller.
+   */
   finish(): Uint8Array {
+    if (this.length === this.buffer.length) return this.buffer;
     return this.buffer.slice(0, this.length);
   }
 
@@ -233,9 +254,25 @@ export class Fnv64 {
   /** Mixes in a length prefix and the bytes, so concatenations cannot collide. */
   bytes(value: Uint8Array): this {
     this.int(value.length);
-    for (const byte of value) {
-      this.byte(byte);
+    // The same arithmetic as `byte`, with the limbs in locals: hashing a 30 MB snapshot one
+    // method call per byte took about half a second and stalled the Raft loop.
+    let [l0, l1, l2, l3] = this.limbs;
+    for (let i = 0; i < value.length; i++) {
+      l0 ^= value[i]!;
+      let t0 = l0 * 0x1b3;
+      let t1 = l1 * 0x1b3;
+      let t2 = l2 * 0x1b3 + (l0 << 8);
+      const t3 = l3 * 0x1b3 + (l1 << 8);
+      t1 += t0 >>> 16;
+      t0 &= 0xffff;
+      t2 += t1 >>> 16;
+      t1 &= 0xffff;
+      l3 = (t3 + (t2 >>> 16)) & 0xffff;
+      l2 = t2 & 0xffff;
+      l1 = t1;
+      l0 = t0;
     }
+    this.limbs = [l0, l1, l2, l3];
     return this;
   }
 

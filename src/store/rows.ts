@@ -45,13 +45,14 @@ export type MetaName = 'revision' | 'compactRevision' | 'leaseIdNext';
 
 /** Builds the row key of the record at (revision, sub). */
 export function recordRowKey(at: { revision: number; sub: number }): Uint8Array {
-  return new ByteWriter().u8(prefixRecord).u64(at.revision).u64(at.sub).finish();
+  return new ByteWriter(17).u8(prefixRecord).u64(at.revision).u64(at.sub).finish();
 }
 
 /** Builds the row of `record`. */
 export function recordRow(record: KVRecord): Row {
   const kv = record.kv;
-  const value = new ByteWriter()
+  // Exactly sized: flags, key, three ints, value (one allocation per row on the apply path).
+  const value = new ByteWriter(1 + 4 + kv.key.length + 24 + 4 + kv.value.length)
     .u8(record.tombstone ? 1 : 0)
     .bytes(kv.key)
     .int(kv.createRevision)
@@ -135,18 +136,22 @@ function decodeRecord(keyReader: ByteReader, valueReader: ByteReader): KVRecord 
 /** Encodes rows into the snapshot format; rows are sorted by key first. */
 export function encodeSnapshot(rows: readonly Row[]): Uint8Array {
   const sorted = [...rows].sort((left, right) => compareBytes(left[0], right[0]));
-  const writer = new ByteWriter().raw(snapshotMagic).u8(snapshotFormatVersion).u64(sorted.length);
+  const headerBytes = snapshotMagic.length + 1 + 8;
+  let bodyBytes = headerBytes;
+  for (const [key, value] of sorted) bodyBytes += 8 + key.length + value.length;
+  // ONE allocation of the exact size, trailer included: growing and copying a 30 MB buffer
+  // several times per snapshot grew the native heap by hundreds of MB (issue 5).
+  const writer = new ByteWriter(bodyBytes + 8)
+    .raw(snapshotMagic).u8(snapshotFormatVersion).u64(sorted.length);
   for (const [key, value] of sorted) {
     writer.bytes(key).bytes(value);
   }
-  const body = writer.finish();
-  const digest = new Fnv64().bytes(body).digest();
-  const trailer = new Uint8Array(8);
+  const digest = new Fnv64().bytes(writer.written()).digest();
   for (let i = 0; i < 8; i++) {
-    trailer[i] = Number.parseInt(digest.slice(i * 2, i * 2 + 2), 16);
+    writer.u8(Number.parseInt(digest.slice(i * 2, i * 2 + 2), 16));
   }
-  const out = new ByteWriter().raw(body).raw(trailer).finish();
-  assert(out.length === body.length + 8, 'snapshot has a digest trailer');
+  const out = writer.finish();
+  assert(out.length === bodyBytes + 8, 'snapshot has a digest trailer');
   return out;
 }
 
