@@ -27,7 +27,9 @@
  * bytes) bytes key | bytes value, then the FNV-1a 64 digest of everything before it as 8 bytes.
  */
 import { assert } from './assert.js';
-import { ByteReader, ByteWriter, Fnv64, bytesToBinary, compareBytes, utf8 } from './bytes.js';
+import {
+  ByteReader, ByteWriter, Fnv64, bytesToBinary, compareBytes, copyBytes, utf8,
+} from './bytes.js';
 import { type KVRecord, tombstoneRecord } from './key-index.js';
 import type { KeyValue } from './types.js';
 
@@ -118,11 +120,12 @@ function decodeRecord(keyReader: ByteReader, valueReader: ByteReader): KVRecord 
   const sub = keyReader.u64();
   const flags = valueReader.u8();
   assert(flags === 0 || flags === 1, 'record flags are known');
-  const key = valueReader.bytes();
+  // Retained by the store: copied into its slab pool, not into two buffers of their own.
+  const key = copyBytes(valueReader.bytesView());
   const createRevision = valueReader.int();
   const version = valueReader.int();
   const lease = valueReader.int();
-  const value = valueReader.bytes();
+  const value = copyBytes(valueReader.bytesView());
   const keyText = bytesToBinary(key);
   if (flags === 1) {
     assert(version === 0 && value.length === 0, 'tombstone carries no value');
