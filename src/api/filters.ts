@@ -18,6 +18,9 @@ function parseOrBadRequest<T>(parse: () => T, what: string): T {
   }
 }
 
+/** The predicate of a request without selectors (callers skip parsing objects for it). */
+export const matchEverything = (_object: KubeObject): boolean => true;
+
 /** Builds the predicate of a request's selectors (everything matches when none is given). */
 export function buildFilter(definition: ResourceDefinition, query: URLSearchParams):
   (object: KubeObject) => boolean {
@@ -35,7 +38,7 @@ export function buildFilter(definition: ResourceDefinition, query: URLSearchPara
       }
     }
   }
-  if (labels === undefined && fields === undefined) return () => true;
+  if (labels === undefined && fields === undefined) return matchEverything;
   return (object) => {
     if (labels !== undefined && !matchesLabels(labels, object.metadata.labels)) return false;
     return fields === undefined || matchesFields(fields, definition.fieldLabels(object));

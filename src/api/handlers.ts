@@ -15,7 +15,7 @@ import { buildFilter } from './filters.js';
 import { ensureReached, listBody, listMetadata, listObjects, parseListQuery } from './list.js';
 import { cloneObject } from './object-meta.js';
 import { applyPatch, isPatchMediaType } from './patching.js';
-import { sendJSON } from './reply.js';
+import { sendJSON, sendJSONChunks } from './reply.js';
 import { apiVersionOf, listPrefix, objectKey } from './registry-index.js';
 import {
   parseResourceVersion, queryFlag, queryInteger, readBody, type ResourcePath, responseShape,
@@ -110,6 +110,10 @@ async function handleGet(context: HandlerContext, request: Request): Promise<voi
     throw newNotFound({ group: request.definition.group, resource: request.definition.resource },
       request.path.name!);
   }
+  if (responseShape(request.http.headers.accept) === 'object') {
+    sendJSONChunks(request.response, 200, stored.json());
+    return;
+  }
   sendObject(context, request, 200, stored.object);
 }
 
@@ -134,15 +138,17 @@ async function handleCollectionGet(context: HandlerContext, request: Request): P
   const result = await listObjects(context.store, { prefix, filter, ...parseListQuery(query) });
   const shape = responseShape(request.http.headers.accept);
   if (shape === 'table') {
-    sendJSON(request.response, 200, toTable(definition, result.items, {
+    const objects = result.items.map((item) => item.object);
+    sendJSON(request.response, 200, toTable(definition, objects, {
       now: context.now(), include: parseIncludeObject(query.get('includeObject')),
       listMetadata: listMetadata(result),
     }), { contentType: tableContentType });
   } else if (shape === 'metadata') {
-    sendJSON(request.response, 200, toMetadataList(result.items, listMetadata(result)), {
+    const objects = result.items.map((item) => item.object);
+    sendJSON(request.response, 200, toMetadataList(objects, listMetadata(result)), {
       contentType: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io' });
   } else {
-    sendJSON(request.response, 200, listBody(definition, apiVersionOf(definition), result));
+    sendJSONChunks(request.response, 200, listBody(definition, apiVersionOf(definition), result));
   }
 }
 
@@ -290,7 +296,7 @@ async function handleDeleteCollection(context: HandlerContext, request: Request)
   const prefix = listPrefix(definition, definition.namespaced ? request.path.namespace : undefined);
   const result = await listObjects(context.store, { prefix, filter, limit: 0 });
   const deleted: KubeObject[] = [];
-  for (const object of result.items) {
+  for (const { object } of result.items) {
     try {
       const outcome = await deleteObject(context, definition, {
         namespace: object.metadata.namespace, name: object.metadata.name ?? '',
@@ -300,9 +306,10 @@ async function handleDeleteCollection(context: HandlerContext, request: Request)
       if (!(error instanceof Error && 'httpCode' in error && error.httpCode === 404)) throw error;
     }
   }
-  sendJSON(request.response, 200, listBody(definition, apiVersionOf(definition), {
-    items: deleted, revision: result.revision,
-  }));
+  sendJSON(request.response, 200, {
+    kind: `${definition.kind}List`, apiVersion: apiVersionOf(definition),
+    metadata: { resourceVersion: String(result.revision) }, items: deleted,
+  });
 }
 
 /** The Success Status of a subresource POST (binding, eviction). */

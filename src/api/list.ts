@@ -13,6 +13,7 @@
  * | "N"             | Exact                | the snapshot at revision N (410 if gone)  |
  */
 import type { KubeObject, ResourceDefinition } from '../resources/types.js';
+import { matchEverything } from './filters.js';
 import type { ObjectStore, ReadConsistency, StoredObject } from './object-store.js';
 import { parseResourceVersion } from './request.js';
 import {
@@ -37,7 +38,7 @@ export interface ListRequest {
 
 /** ListResult is what a LIST answers. */
 export interface ListResult {
-  readonly items: KubeObject[];
+  readonly items: StoredObject[];
   readonly revision: number;
   readonly continueToken?: string;
   readonly remainingItemCount?: number;
@@ -148,7 +149,7 @@ async function scan(store: ObjectStore, request: ListRequest, from: {
   startKey: string | undefined; revision: number; consistency: ReadConsistency;
 }): Promise<ListResult> {
   const limit = Math.min(request.limit, listPageMax);
-  const items: KubeObject[] = [];
+  const items: StoredObject[] = [];
   let startKey = from.startKey;
   let revision = from.revision;
   for (let page = 0; page < listScanPagesMax; page++) {
@@ -173,9 +174,9 @@ async function scan(store: ObjectStore, request: ListRequest, from: {
 }
 
 function collect(page: readonly StoredObject[], filter: (object: KubeObject) => boolean,
-  into: KubeObject[]): void {
+  into: StoredObject[]): void {
   for (const stored of page) {
-    if (filter(stored.object)) into.push(stored.object);
+    if (filter === matchEverything || filter(stored.object)) into.push(stored);
   }
 }
 
@@ -201,15 +202,26 @@ export function parseListQuery(query: URLSearchParams): {
   };
 }
 
-/** The `<Kind>List` body of a list. */
+/**
+ * The `<Kind>List` body of a list as byte chunks: the stored objects are spliced in as they
+ * are (see StoredObject.json), never parsed and re-serialized.
+ */
 export function listBody(definition: ResourceDefinition, apiVersion: string,
-  result: ListResult): Record<string, unknown> {
-  return {
-    kind: `${definition.kind}List`, apiVersion,
-    metadata: listMetadata(result),
-    items: result.items,
-  };
+  result: ListResult): Uint8Array[] {
+  const head = JSON.stringify({ kind: `${definition.kind}List`, apiVersion,
+    metadata: listMetadata(result) });
+  const chunks: Uint8Array[] = [encoder.encode(`${head.slice(0, -1)},"items":[`)];
+  result.items.forEach((item, index) => {
+    if (index > 0) chunks.push(comma);
+    chunks.push(...item.json());
+  });
+  chunks.push(closing);
+  return chunks;
 }
+
+const encoder = new TextEncoder();
+const comma = encoder.encode(',');
+const closing = encoder.encode(']}');
 
 /** The ListMeta of a result. */
 export function listMetadata(result: ListResult): Record<string, unknown> {

@@ -26,10 +26,66 @@ export const objectBytesMax = 1024 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** StoredObject is an object as read, with its mod revision. */
-export interface StoredObject {
-  readonly object: KubeObject;
-  readonly modRevision: number;
+/**
+ * StoredObject is an object as read, with its mod revision. The JSON is parsed only when
+ * `object` is first asked for: a plain list or get sends the stored bytes with the
+ * resourceVersion spliced in (`json()`), which is most of the cost of a large list saved.
+ * NB: `json()` always renders the STORED bytes; a caller that mutates `object` must
+ * serialize it itself.
+ */
+export class StoredObject {
+  private parsed: KubeObject | undefined;
+
+  /** Wraps one key-value of the store. */
+  constructor(private readonly kv: KeyValue) {}
+
+  /** The key's mod revision: the object's resourceVersion. */
+  get modRevision(): number {
+    return this.kv.modRevision;
+  }
+
+  /** The parsed object with its resourceVersion (parsed once, on first use). */
+  get object(): KubeObject {
+    if (this.parsed === undefined) {
+      const object = JSON.parse(decoder.decode(this.kv.value)) as KubeObject;
+      object.metadata.resourceVersion = String(this.kv.modRevision);
+      this.parsed = object;
+    }
+    return this.parsed;
+  }
+
+  /** The object's JSON with its resourceVersion, as byte chunks to write in order. */
+  json(): Uint8Array[] {
+    const value = this.kv.value;
+    const at = metadataBodyStart(value);
+    if (at < 0) return [encoder.encode(JSON.stringify(this.object))];
+    const empty = value[at] === 0x7d; // '}': the metadata object is empty.
+    const injected = encoder.encode(`"resourceVersion":"${this.kv.modRevision}"${empty ? '' : ','}`);
+    return [value.subarray(0, at), injected, value.subarray(at)];
+  }
+}
+
+const apiVersionPrefix = encoder.encode('{"apiVersion":');
+const metadataKey = encoder.encode(',"metadata":{');
+
+/**
+ * Where the body of the top-level metadata object starts in a value written by
+ * `encodeObject` (which puts apiVersion, kind and metadata first), or -1 for any other
+ * layout. NB: `,"metadata":{` cannot occur inside the apiVersion or kind strings, since a
+ * quote inside a JSON string is always escaped, so its first occurrence is the key.
+ */
+function metadataBodyStart(value: Uint8Array): number {
+  for (let i = 0; i < apiVersionPrefix.length; i++) {
+    if (value[i] !== apiVersionPrefix[i]) return -1;
+  }
+  const limit = Math.min(value.length - metadataKey.length, 4096);
+  outer: for (let i = apiVersionPrefix.length; i <= limit; i++) {
+    for (let j = 0; j < metadataKey.length; j++) {
+      if (value[i + j] !== metadataKey[j]) continue outer;
+    }
+    return i + metadataKey.length;
+  }
+  return -1;
 }
 
 /** Consistency of a read: a ReadIndex round (`linearizable`) or this peer's state (`local`). */
@@ -72,16 +128,16 @@ export function prefixEnd(prefix: string): string {
 /** Serializes an object for storage (resourceVersion left out; see the module comment). */
 export function encodeObject(object: KubeObject): Uint8Array {
   const { resourceVersion: _dropped, ...metadata } = object.metadata;
-  const bytes = encoder.encode(JSON.stringify({ ...object, metadata }));
+  const { apiVersion, kind, metadata: _metadata, ...rest } = object;
+  // NB: apiVersion, kind and metadata first: StoredObject.json() relies on this layout.
+  const bytes = encoder.encode(JSON.stringify({ apiVersion, kind, metadata, ...rest }));
   if (bytes.length > objectBytesMax) throw newRequestEntityTooLarge(objectBytesMax);
   return bytes;
 }
 
-/** Parses a stored value and injects its resourceVersion. */
+/** Wraps a stored value; it is parsed lazily (see StoredObject). */
 export function decodeObject(kv: KeyValue): StoredObject {
-  const object = JSON.parse(decoder.decode(kv.value)) as KubeObject;
-  object.metadata.resourceVersion = String(kv.modRevision);
-  return { object, modRevision: kv.modRevision };
+  return new StoredObject(kv);
 }
 
 /**

@@ -30,6 +30,16 @@ export function sendJSON(response: ServerResponse, code: number, body: unknown,
   response.end(text);
 }
 
+/** Sends a JSON body already rendered as byte chunks (large lists), with `code`. */
+export function sendJSONChunks(response: ServerResponse, code: number,
+  chunks: readonly Uint8Array[], contentType = 'application/json'): void {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  response.writeHead(code, { 'Content-Type': contentType, 'Content-Length': String(length),
+    'Cache-Control': 'no-cache, private' });
+  response.end(Buffer.concat(chunks, length));
+}
+
 /** Converts anything thrown by a handler into an APIError (see the module comment). */
 export function asAPIError(error: unknown): APIError {
   if (error instanceof APIError) return error;
