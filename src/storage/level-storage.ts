@@ -231,6 +231,8 @@ export class LevelStorage implements RaftStorage {
 
   /** Closes the database. */
   async close(): Promise<void> {
+    // Every batch already issued (a snapshot written in the background, rows) lands first.
+    await this.tail;
     if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close();
   }
 
