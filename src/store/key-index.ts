@@ -86,23 +86,26 @@ export class KeyIndex {
   /** Appends `record`, which MUST be newer than every record of its key and revision. */
   append(record: KVRecord): void {
     assertNonNegativeInteger(record.sub, 'sub revision');
-    let history = this.histories.get(record.keyText);
+    // NB: a new list is created as a one-element literal: V8 gives `[]` 17 slots on its
+    // first push, ~150 bytes per list, and most keys and revisions hold one record (a
+    // store of 130k puts: 90 MB of heap before this, issue 5).
+    const history = this.histories.get(record.keyText);
     if (history === undefined) {
-      history = [];
-      this.histories.set(record.keyText, history);
+      this.histories.set(record.keyText, [record]);
       this.keys.insert(record.keyText);
+    } else {
+      const last = history[history.length - 1];
+      assert(last === undefined || compareRecords(last, record) < 0, 'key history ascends');
+      history.push(record);
     }
-    const last = history[history.length - 1];
-    assert(last === undefined || compareRecords(last, record) < 0, 'key history ascends');
-    history.push(record);
-    let sameRevision = this.byRevision.get(record.kv.modRevision);
+    const sameRevision = this.byRevision.get(record.kv.modRevision);
     if (sameRevision === undefined) {
-      sameRevision = [];
-      this.byRevision.set(record.kv.modRevision, sameRevision);
+      this.byRevision.set(record.kv.modRevision, [record]);
+    } else {
+      const lastSub = sameRevision[sameRevision.length - 1];
+      assert(lastSub === undefined || lastSub.sub < record.sub, 'sub revisions ascend');
+      sameRevision.push(record);
     }
-    const lastSub = sameRevision[sameRevision.length - 1];
-    assert(lastSub === undefined || lastSub.sub < record.sub, 'sub revisions ascend');
-    sameRevision.push(record);
   }
 
   /** Returns the newest record of `keyText` when it is live (not a tombstone). */
