@@ -28,6 +28,7 @@ interface ChaosFlags {
   keepData?: boolean;
   unsafeServeStaleReads?: boolean;
   unsafeAckBeforeFsync?: boolean;
+  snapshotEntries?: string;
 }
 
 /** Parses `30s`, `2m`, `1500ms` or a bare number of seconds into milliseconds. */
@@ -84,6 +85,8 @@ export function registerChaosCommand(program: Command): void {
     .option('--report <file>', 'where to write the HTML report', 'chaos-report.html')
     .option('--json <file>', 'also write the history and verdicts as JSON')
     .option('--keep-data', 'keep the cluster\'s data dirs and logs')
+    .option('--snapshot-entries <n>', 'peers snapshot every n applied entries (small values ' +
+      'exercise snapshots and catch-up by snapshot under faults)')
     .option('--unsafe-serve-stale-reads', 'DEBUG: run peers that skip ReadIndex (must fail)')
     .option('--unsafe-ack-before-fsync', 'DEBUG: run peers that ack before fsync (must fail)')
     .action(async (flags: ChaosFlags) => {
@@ -94,6 +97,8 @@ export function registerChaosCommand(program: Command): void {
         watchers: Number(flags.watchers), keys: positive(flags.keys, '--keys'),
         workload: parseWorkload(flags.workload),
         serverArgs: [
+          ...(flags.snapshotEntries === undefined ? []
+            : ['--snapshot-entries', String(positive(flags.snapshotEntries, '--snapshot-entries'))]),
           ...(flags.unsafeServeStaleReads === true ? ['--unsafe-serve-stale-reads'] : []),
           ...(flags.unsafeAckBeforeFsync === true ? ['--unsafe-ack-before-fsync'] : []),
         ],
