@@ -344,6 +344,10 @@ export class WatchHub {
 
   private take(watcher: Watcher, eventsMax: number): WatchResponse[] {
     const out: WatchResponse[] = [];
+    // The events of the last merged response, owned here and appended to in place: copying
+    // the whole run at every merge was quadratic (1,000 watchers x 2,000 puts: 22 s with
+    // half the follower's CPU in this loop and the garbage collector, issue 5).
+    let merged: WatchEvent[] | null = null;
     let delivered = 0;
     let head = watcher.queue[0];
     while (head !== undefined) {
@@ -355,8 +359,14 @@ export class WatchHub {
       watcher.queue.shift();
       watcher.queuedEvents -= head.events.length;
       delivered += head.events.length;
-      out[out.length - (mergeable ? 1 : 0)] = mergeable
-        ? { ...head, events: [...last.events, ...head.events] } : head;
+      if (mergeable) {
+        merged ??= [...last.events];
+        for (const event of head.events) merged.push(event);
+        out[out.length - 1] = { ...head, events: merged };
+      } else {
+        merged = null;
+        out.push(head);
+      }
       head = watcher.queue[0];
     }
     assert(watcher.queuedEvents >= 0, 'queued event count stays non-negative');
