@@ -17,7 +17,7 @@ import type { Compare, KeyValue, RequestOp, TxnResponse } from '../store/types.j
 import { CompareResult, CompareTarget } from '../store/types.js';
 import {
   APIError, newInternalError, newRequestEntityTooLarge, newResourceExpired,
-  newServiceUnavailable, newTooManyRequests,
+  newServiceUnavailable, newTimeout, newTooManyRequests,
 } from './status.js';
 
 /** Largest stored object, in bytes of JSON (DESIGN §10: object size 1 MiB). */
@@ -161,6 +161,9 @@ export function toAPIError(error: unknown): APIError {
     case 'STORE_ERR_COMPACTED':
       return newResourceExpired('too old resource version: the requested revision has been ' +
         'compacted');
+    case 'STORE_ERR_FUTURE_REV':
+      return newTimeout('Too large resource version: the requested revision is newer than ' +
+        'the latest this peer has applied; retry');
     case 'STORE_ERR_REQUEST_TOO_LARGE': case 'ETCD_ERR_REQUEST_TOO_LARGE':
       return newRequestEntityTooLarge(objectBytesMax);
     default:

@@ -95,6 +95,10 @@ describe('watch', () => {
     const exact = await call('GET',
       `/api/v1/namespaces/default/configmaps?resourceVersion=${rv - 1}&resourceVersionMatch=Exact`);
     expect(exact.status).toBe(410);
+    const future = await call('GET',
+      '/api/v1/namespaces/default/configmaps?resourceVersion=99999999&resourceVersionMatch=Exact');
+    expect(future.status).toBe(504);
+    expect(future.body.reason).toBe('Timeout');
   });
 
   it('sends Table rows under a Table Accept', async () => {
