@@ -21,7 +21,10 @@ import type { KubeObject, ResourceDefinition } from '../resources/types.js';
 import type { WatchSubscription } from '../server/etcd-api/backend.js';
 import type { WatchResponse } from '../store/watch-hub.js';
 import { EventType, type WatchEvent } from '../store/types.js';
-import { decodeObject, type ObjectStore, prefixEnd, toAPIError } from './object-store.js';
+import { matchEverything } from './filters.js';
+import {
+  decodeObject, type ObjectStore, prefixEnd, StoredObject, toAPIError,
+} from './object-store.js';
 import { partialMetadata, tableContentType, toTable } from './table.js';
 import type { ResponseShape } from './request.js';
 import type { APIError} from './status.js';
@@ -126,12 +129,29 @@ class WatchStream {
         if (this.request.bookmarks) writable = this.bookmark(response.header.revision);
         continue;
       }
+      if (this.raw) {
+        writable = this.sendRaw(response.events);
+        continue;
+      }
       for (const event of response.events) {
         const converted = convertEvent(event, this.request.filter);
         if (converted !== undefined) writable = this.sendObject(converted.type, converted.object);
       }
     }
     return writable;
+  }
+
+  /** True when events can be sent from the stored bytes: plain JSON, no selector. */
+  private get raw(): boolean {
+    return this.request.shape === 'object' && this.request.filter === matchEverything;
+  }
+
+  /** Sends the events of one response as one write, spliced from the stored bytes. */
+  private sendRaw(events: readonly WatchEvent[]): boolean {
+    if (this.closed) return true;
+    const chunks: Uint8Array[] = [];
+    for (const event of events) chunks.push(...rawEventLine(event));
+    return chunks.length === 0 || this.response.write(Buffer.concat(chunks));
   }
 
   bookmark(revision: number, initialEventsEnd = false): boolean {
@@ -154,6 +174,26 @@ class WatchStream {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+const addedPrefix = encoder.encode('{"type":"ADDED","object":');
+const modifiedPrefix = encoder.encode('{"type":"MODIFIED","object":');
+const deletedPrefix = encoder.encode('{"type":"DELETED","object":');
+const lineEnd = encoder.encode('}\n');
+
+/**
+ * The watch event line of a store event for a watcher without selectors, spliced from the
+ * stored bytes (see StoredObject.json): ADDED for a key's first version, MODIFIED after,
+ * DELETED with the last state and the delete's revision; [] for a delete with no state.
+ */
+export function rawEventLine(event: WatchEvent): Uint8Array[] {
+  if (event.type === EventType.DELETE) {
+    if (event.prevKv === undefined) return [];
+    const last = new StoredObject({ ...event.prevKv, modRevision: event.kv.modRevision });
+    return [deletedPrefix, ...last.json(), lineEnd];
+  }
+  const prefix = event.prevKv === undefined ? addedPrefix : modifiedPrefix;
+  return [prefix, ...new StoredObject(event.kv).json(), lineEnd];
 }
 
 /**
