@@ -82,9 +82,11 @@ export function legacyAPIVersions(serverAddress: string): Record<string, unknown
 
 /** Legacy `/apis`. */
 export function legacyAPIGroupList(registry: Registry): Record<string, unknown> {
-  const groups = registry.groupVersions().filter((gv) => gv.group !== '').map((gv) => {
-    const entry = { groupVersion: `${gv.group}/${gv.version}`, version: gv.version };
-    return { name: gv.group, versions: [entry], preferredVersion: entry };
+  const names = [...new Set(registry.groupVersions().map((gv) => gv.group))]
+    .filter((group) => group !== '');
+  const groups = names.map((name) => {
+    const { kind: _kind, apiVersion: _apiVersion, ...group } = legacyAPIGroup(registry, name)!;
+    return group;
   });
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }

@@ -29,6 +29,7 @@ import {
   createObject, deleteObject, type DeleteRequest, type Mutation, updateObject,
 } from './writes.js';
 import { handleSubresource } from './subresources.js';
+import { handleConverted } from './converted.js';
 
 /** Longest watch a client may ask for with timeoutSeconds, in seconds. */
 export const watchTimeoutSecondsMax = 3600;
@@ -66,6 +67,9 @@ export async function handleResource(context: HandlerContext, request: Request):
     throw newNotFound({ group: definition.group, resource: definition.resource }, path.name ?? '');
   }
   if (path.subresource !== undefined) return handleSubresource(context, request);
+  if (definition.storageVersion !== undefined) {
+    return handleConverted(context, request, definition.storageVersion);
+  }
   const method = request.http.method ?? 'GET';
   if (path.name === undefined) {
     if (method === 'GET') return handleCollectionGet(context, request);

@@ -16,7 +16,9 @@ export class Registry {
     for (const definition of definitions) {
       this.byPath.set(`${definition.group}/${definition.version}/${definition.resource}`,
         definition);
-      this.byKind.set(`${definition.group}/${definition.kind}`, definition);
+      if (definition.storageVersion === undefined) {
+        this.byKind.set(`${definition.group}/${definition.kind}`, definition);
+      }
     }
   }
 

@@ -51,6 +51,8 @@ export interface WatchRequest {
    * `k8s.io/initial-events-end`, then the changes.
    */
   readonly sendInitialEvents: boolean;
+  /** Converts each stored object to the served version (a kind served in two versions). */
+  readonly convert?: (object: KubeObject) => KubeObject;
   readonly timeoutMs: number;
   readonly bookmarkIntervalMs: number;
   readonly now: () => Date;
@@ -88,7 +90,8 @@ class WatchStream {
   }
 
   sendObject(type: EventTypeName, object: KubeObject): boolean {
-    return this.send(type, this.shaped(object));
+    const served = this.request.convert === undefined ? object : this.request.convert(object);
+    return this.send(type, this.shaped(served));
   }
 
   shaped(object: KubeObject): unknown {
@@ -143,7 +146,8 @@ class WatchStream {
 
   /** True when events can be sent from the stored bytes: plain JSON, no selector. */
   private get raw(): boolean {
-    return this.request.shape === 'object' && this.request.filter === matchEverything;
+    return this.request.shape === 'object' && this.request.filter === matchEverything &&
+      this.request.convert === undefined;
   }
 
   /** Sends the events of one response as one write, spliced from the stored bytes. */

@@ -13,6 +13,7 @@ import {
 } from './kinds/endpoints.js';
 import { eventDefinition } from './kinds/events.js';
 import { horizontalPodAutoscalerDefinition } from './kinds/hpa.js';
+import { horizontalPodAutoscalerV1Definition } from './kinds/hpa-v1.js';
 import { podDefinition } from './kinds/pod.js';
 import { serviceDefinition } from './kinds/service.js';
 import {
@@ -25,7 +26,7 @@ export const resourceDefinitions: readonly ResourceDefinition[] = Object.freeze(
   configMapDefinition, secretDefinition, eventDefinition, serviceAccountDefinition,
   replicationControllerDefinition,
   deploymentDefinition, replicaSetDefinition,
-  horizontalPodAutoscalerDefinition,
+  horizontalPodAutoscalerDefinition, horizontalPodAutoscalerV1Definition,
   leaseDefinition,
 ]);
 
@@ -44,6 +45,7 @@ const discoveryOrder: readonly GroupVersion[] = Object.freeze([
   { group: '', version: 'v1' },
   { group: 'apps', version: 'v1' },
   { group: 'autoscaling', version: 'v2' },
+  { group: 'autoscaling', version: 'v1' },
   { group: 'coordination.k8s.io', version: 'v1' },
   { group: 'policy', version: 'v1' },
 ]);
@@ -54,8 +56,10 @@ for (const definition of resourceDefinitions) {
   const resourceKey = `${definition.group}/${definition.version}/${definition.resource}`;
   const kindKey = `${definition.group}/${definition.kind}`;
   assert(!byResource.has(resourceKey), `resources: ${resourceKey} registered twice`);
-  assert(!byKind.has(kindKey), `resources: kind ${kindKey} registered twice`);
   byResource.set(resourceKey, definition);
+  // NB: a kind served in a second version is found by kind in its storage version only.
+  if (definition.storageVersion !== undefined) continue;
+  assert(!byKind.has(kindKey), `resources: kind ${kindKey} registered twice`);
   byKind.set(kindKey, definition);
 }
 

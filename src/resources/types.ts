@@ -196,4 +196,19 @@ export interface ResourceDefinition {
    * `status.phase`, ...; events: `involvedObject.*`, `reason`, `type`, ...).
    */
   fieldLabels(object: KubeObject): Record<string, string>;
+  /**
+   * For a kind also served in an older version (autoscaling/v1 HorizontalPodAutoscaler):
+   * the definition of the version objects are STORED in, and the conversions. The API
+   * layer stores and validates in the storage version and converts at the boundary.
+   */
+  readonly storageVersion?: StorageVersion;
+}
+
+/** StorageVersion says how a served version maps onto the stored one. */
+export interface StorageVersion {
+  readonly definition: ResourceDefinition;
+  /** Converts a served object to the stored version; `current` is the stored object on update. */
+  toStorage(object: KubeObject, current: KubeObject | undefined): KubeObject;
+  /** Converts a stored object to the served version. */
+  fromStorage(object: KubeObject): KubeObject;
 }

@@ -291,6 +291,41 @@ describe('delete', () => {
   });
 });
 
+describe('a kind served in two versions (autoscaling/v1 and v2 HPA)', () => {
+  const v1 = '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers';
+  const v2 = '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers';
+
+  it('stores one object both versions read and write, converting the CPU target', async () => {
+    const created = await call('POST', `${v1}?fieldValidation=Strict`, {
+      apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 80 } });
+    expect(created.status).toBe(201);
+    expect(created.body.apiVersion).toBe('autoscaling/v1');
+    const asV2 = await call('GET', `${v2}/web`);
+    expect((asV2.body.spec as { metrics: unknown[] }).metrics).toEqual([{ type: 'Resource',
+      resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]);
+    await call('PATCH', `${v2}/web`, { spec: { behavior: { scaleDown: {
+      stabilizationWindowSeconds: 60 } } } }, { 'Content-Type': 'application/merge-patch+json' });
+    const patched = await call('PATCH', `${v1}/web`, { spec: { targetCPUUtilizationPercentage: 55 } },
+      { 'Content-Type': 'application/merge-patch+json' });
+    expect((patched.body.spec as Record<string, unknown>).targetCPUUtilizationPercentage).toBe(55);
+    const after = await call('GET', `${v2}/web`);
+    type Metric = { resource: { target: { averageUtilization: number } } };
+    const spec = after.body.spec as { metrics: Metric[]; behavior?: unknown };
+    expect(spec.metrics[0]!.resource.target.averageUtilization).toBe(55);
+    expect(spec.behavior).toBeDefined();
+    const list = await call('GET', v1);
+    expect(list.body.kind).toBe('HorizontalPodAutoscalerList');
+    const strict = await call('POST', `${v1}?fieldValidation=Strict`, {
+      apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'bad' },
+      spec: { metrics: [] } });
+    expect(strict.status).toBe(400);
+    expect((await call('DELETE', `${v1}/web`)).status).toBe(200);
+    expect((await call('GET', `${v2}/web`)).status).toBe(404);
+  });
+});
+
 describe('without a leader', () => {
   it('answers writes with 503 and still serves resourceVersion=0 reads', async () => {
     leaderKnown = false;

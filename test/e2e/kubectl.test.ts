@@ -397,6 +397,12 @@ describe('kubectl 1.32 against a real 3-peer cluster', () => {
     expect(all).toEqual(expect.arrayContaining(['deployment.apps/hello', 'configmap/settings']));
     expect(rows(await ok(leader, 'get', 'ns')).map((row) => row.split(' ')[0]))
       .toEqual(['NAME', ...bootstrapNamespaces, 'team-a']);
+    // kubectl autoscale POSTs an autoscaling/v1 object (protobuf); v2 reads the same one.
+    expect(await ok(follower, '-n', 'team-a', 'autoscale', 'deploy', 'hello', '--min=2',
+      '--max=5', '--cpu-percent=80')).toBe('horizontalpodautoscaler.autoscaling/hello autoscaled\n');
+    expect(await ok(leader, '-n', 'team-a', 'get', 'hpa', 'hello', '-o', 'jsonpath=' +
+      '{.apiVersion} {.spec.minReplicas} {.spec.metrics[0].resource.target.averageUtilization}'))
+      .toBe('autoscaling/v2 2 80');
   });
 
   it('stores nothing on --dry-run=server', async () => {

@@ -50,7 +50,8 @@ describe('registry', () => {
 
   it('lists group versions core first and every definition under one of them', () => {
     expect(groupVersions().map((gv) => gv.group === '' ? gv.version : `${gv.group}/${gv.version}`))
-      .toEqual(['v1', 'apps/v1', 'autoscaling/v2', 'coordination.k8s.io/v1', 'policy/v1']);
+      .toEqual(['v1', 'apps/v1', 'autoscaling/v2', 'autoscaling/v1',
+        'coordination.k8s.io/v1', 'policy/v1']);
     for (const definition of resourceDefinitions) {
       expect(groupVersions()).toContainEqual({ group: definition.group,
         version: definition.version });
