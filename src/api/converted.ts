@@ -10,7 +10,7 @@ import { asKubeObject, checkFields, parseFieldValidation } from './codecs.js';
 import type { HandlerContext } from './context.js';
 import { buildFilter } from './filters.js';
 import {
-  readDeleteOptions, readObject, readPatch, type Request, sendObject,
+  dryRunOf, readDeleteOptions, readObject, readPatch, type Request, sendObject, where,
 } from './handlers.js';
 import { listMetadata, listObjects, parseListQuery, ensureReached } from './list.js';
 import { applyPatch } from './patching.js';
@@ -25,14 +25,6 @@ import {
 } from './table.js';
 import { serveWatch } from './watch.js';
 import { createObject, deleteObject, updateObject } from './writes.js';
-
-function where(request: Request): { namespace: string | undefined; name: string } {
-  return { namespace: request.path.namespace ?? 'default', name: request.path.name ?? '' };
-}
-
-function dryRun(request: Request): boolean {
-  return request.query.getAll('dryRun').length > 0;
-}
 
 /** Dispatches a request on a converted kind (see the module comment). */
 export async function handleConverted(context: HandlerContext, request: Request,
@@ -115,7 +107,7 @@ async function createConverted(context: HandlerContext, request: Request,
       'sent on the request');
   }
   const created = await createObject(context, storage.definition,
-    storage.toStorage(object, undefined), { namespace, dryRun: dryRun(request) });
+    storage.toStorage(object, undefined), { namespace, dryRun: dryRunOf(request.query) });
   sendObject(context, request, 201, storage.fromStorage(created), warnings);
 }
 
@@ -131,7 +123,7 @@ async function updateConverted(context: HandlerContext, request: Request,
   const result = await updateObject(context, storage.definition, where(request), (current) => ({
     object: storage.toStorage(object, current),
     ...(precondition === undefined ? {} : { precondition }),
-  }), { target: 'main', dryRun: dryRun(request) });
+  }), { target: 'main', dryRun: dryRunOf(request.query) });
   sendObject(context, request, 200, storage.fromStorage(result.object), warnings);
 }
 
@@ -156,7 +148,7 @@ async function patchConverted(context: HandlerContext, request: Request,
     return { object: storage.toStorage(object, current),
       ...(rv === view.metadata.resourceVersion ? {} : { precondition: rv ?? '' }) };
   }, {
-    target: 'main', dryRun: dryRun(request),
+    target: 'main', dryRun: dryRunOf(request.query),
     ...(media === 'application/apply-patch+yaml'
       ? { createIfMissing: () => storage.toStorage(served(structuredClone(patch)), undefined) }
       : {}),

@@ -43,14 +43,16 @@ export interface Request {
   readonly query: URLSearchParams;
 }
 
-function where(request: Request): { namespace: string | undefined; name: string } {
+/** The namespace (default "default"; none for cluster-scoped kinds) and name of a request. */
+export function where(request: Request): { namespace: string | undefined; name: string } {
   return {
     namespace: request.definition.namespaced ? request.path.namespace ?? 'default' : undefined,
     name: request.path.name ?? '',
   };
 }
 
-function dryRunOf(query: URLSearchParams): boolean {
+/** Reads `dryRun` (only "All" is valid, as upstream); true when given. */
+export function dryRunOf(query: URLSearchParams): boolean {
   const values = query.getAll('dryRun');
   for (const value of values) {
     if (value !== 'All') {

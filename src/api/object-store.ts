@@ -259,16 +259,15 @@ export class ObjectStore {
   }
 
   /**
-   * Deletes every key under each prefix and each of `extraKeys`, then `key`, when `key` is
-   * unchanged (namespace deletion).
+   * Deletes every key under each prefix, then `key`, when `key` is unchanged (namespace
+   * deletion).
    */
   async deleteWithPrefixes(key: string, expectedModRevision: number,
-    prefixes: readonly string[], extraKeys: readonly string[] = []): Promise<WriteOutcome> {
+    prefixes: readonly string[]): Promise<WriteOutcome> {
     const keyBytes = encoder.encode(key);
     const ops: RequestOp[] = prefixes.map((prefix) => ({ requestDeleteRange: {
       key: encoder.encode(prefix), rangeEnd: encoder.encode(prefixEnd(prefix)),
     } }));
-    for (const extra of extraKeys) ops.push({ requestDeleteRange: { key: encoder.encode(extra) } });
     ops.push({ requestDeleteRange: { key: keyBytes } });
     const response = await this.txn([compare(keyBytes, 'mod', expectedModRevision)], ops,
       keyBytes);

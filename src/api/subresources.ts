@@ -10,8 +10,12 @@ import { maybeKindSchema } from '../resources/schema/index.js';
 import { asKubeObject, checkFields, parseFieldValidation } from './codecs.js';
 import type { HandlerContext } from './context.js';
 import {
-  readDeleteOptions, readObject, readPatch, type Request, sendObject, sendSuccess,
+  dryRunOf, readDeleteOptions, readObject, readPatch, type Request, sendObject, sendSuccess,
+  where,
 } from './handlers.js';
+import {
+  fromMetaLabelSelector, selectorFromSet, selectorToString,
+} from './selectors/label-selector.js';
 import { cloneObject, formatTimestamp } from './object-meta.js';
 import { applyPatch } from './patching.js';
 import { sendJSON } from './reply.js';
@@ -21,13 +25,6 @@ import {
   newBadRequest, newConflict, newMethodNotSupported, newNotFound,
 } from './status.js';
 import { deleteObject, type Mutation, updateObject } from './writes.js';
-
-function where(request: Request): { namespace: string | undefined; name: string } {
-  return {
-    namespace: request.definition.namespaced ? request.path.namespace ?? 'default' : undefined,
-    name: request.path.name ?? '',
-  };
-}
 
 function served(definition: ResourceDefinition, name: string): boolean {
   return definition.subresources.some((sub) => sub.name === name);
@@ -60,10 +57,6 @@ async function current(context: HandlerContext, request: Request): Promise<KubeO
   return stored.object;
 }
 
-function dryRun(request: Request): boolean {
-  return request.query.getAll('dryRun').length > 0;
-}
-
 async function handleStatus(context: HandlerContext, request: Request, method: string):
   Promise<void> {
   if (method === 'GET') return sendObject(context, request, 200, await current(context, request));
@@ -89,30 +82,24 @@ async function handleStatus(context: HandlerContext, request: Request, method: s
       resource: `${request.definition.resource}/status` }, method.toLowerCase());
   }
   const result = await updateObject(context, request.definition, where(request), mutate,
-    { target: 'status', dryRun: dryRun(request) });
+    { target: 'status', dryRun: dryRunOf(request.query) });
   sendObject(context, request, 200, result.object, warnings);
 }
 
-/** Renders a selector the way metav1.LabelSelectorAsSelector(...).String() does. */
-export function selectorString(selector: unknown): string {
+/**
+ * Renders a workload's selector as Scale `status.selector` (LabelSelectorAsSelector(...)
+ * .String()): apps kinds hold a metav1.LabelSelector, a ReplicationController a plain map.
+ */
+function selectorString(selector: unknown): string {
   if (selector === null || typeof selector !== 'object') return '';
   const record = selector as Record<string, unknown>;
-  const isLabelSelector = 'matchLabels' in record || 'matchExpressions' in record;
-  const parts: [string, string][] = [];
-  const labels = (isLabelSelector ? record.matchLabels : record) as
-    Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(labels ?? {})) parts.push([key, `${key}=${String(value)}`]);
-  const expressions = isLabelSelector && Array.isArray(record.matchExpressions)
-    ? record.matchExpressions as { key: string; operator: string; values?: string[] }[] : [];
-  for (const expression of expressions) {
-    const values = [...(expression.values ?? [])].sort().join(',');
-    const text = expression.operator === 'In' ? `${expression.key} in (${values})`
-      : expression.operator === 'NotIn' ? `${expression.key} notin (${values})`
-        : expression.operator === 'Exists' ? expression.key : `!${expression.key}`;
-    parts.push([expression.key, text]);
+  try {
+    return selectorToString('matchLabels' in record || 'matchExpressions' in record
+      ? fromMetaLabelSelector(record)
+      : selectorFromSet(record as Record<string, string>));
+  } catch {
+    return ''; // NB: stored selectors were validated; an invalid one selects nothing.
   }
-  parts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return parts.map((part) => part[1]).join(',');
 }
 
 function toScale(object: KubeObject): KubeObject {
@@ -180,7 +167,7 @@ async function handleScale(context: HandlerContext, request: Request, method: st
     next.spec = { ...(next.spec ?? {}), replicas: wanted.replicas };
     const precondition = wanted.precondition;
     return { object: next, ...(precondition === undefined ? {} : { precondition }) };
-  }, { target: 'main', dryRun: dryRun(request) });
+  }, { target: 'main', dryRun: dryRunOf(request.query) });
   sendJSON(request.response, 200, toScale(result.object));
 }
 
@@ -217,7 +204,7 @@ async function handleBinding(context: HandlerContext, request: Request): Promise
     pod.spec = { ...spec, nodeName: node };
     setScheduledCondition(pod, formatTimestamp(context.now()));
     return { object: pod };
-  }, { target: 'all', dryRun: dryRun(request) });
+  }, { target: 'all', dryRun: dryRunOf(request.query) });
   sendSuccess(request, 201);
 }
 

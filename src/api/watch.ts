@@ -22,6 +22,7 @@ import type { WatchSubscription } from '../server/etcd-api/backend.js';
 import type { WatchResponse } from '../store/watch-hub.js';
 import { EventType, type WatchEvent } from '../store/types.js';
 import { matchEverything } from './filters.js';
+import { ensureReached } from './list.js';
 import {
   decodeObject, type ObjectStore, prefixEnd, StoredObject, toAPIError,
 } from './object-store.js';
@@ -227,8 +228,8 @@ async function initialState(store: ObjectStore, request: WatchRequest,
   onObject: (object: KubeObject) => void): Promise<number> {
   const consistency = request.resourceVersion === undefined ? 'linearizable' : 'local';
   if (request.resourceVersion !== undefined && request.resourceVersion > 0) {
-    // NotOlderThan: wait for this peer to reach the revision (a ReadIndex round at most).
-    if (await store.revision('local') < request.resourceVersion) await store.revision('linearizable');
+    // NotOlderThan: this peer catches up to the revision first (504 when it is ahead).
+    await ensureReached(store, request.resourceVersion);
   }
   let startKey: string | undefined;
   let revision = 0;
