@@ -2,9 +2,10 @@
  * @module raft/raft
  * The Raft core: a pure, synchronous state machine (Ongaro, "Consensus: Bridging Theory and
  * Practice", 2014; shaped like etcd-io/raft). Inputs: `tick`, `step`, `propose`,
- * `proposeConfChange`, `readIndex`, `transferLeadership`, `compact`. Output: a `Ready`
- * batch acknowledged by `advance`. It never performs IO, reads a clock or draws randomness
- * other than from the injected PRNG, so a whole cluster replays exactly from one seed.
+ * `proposeConfChange`, `readIndex`, `transferLeadership`, `forgetLeader`, `compact`.
+ * Output: a `Ready` batch acknowledged by `advance`. It never performs IO, reads a clock or
+ * draws randomness other than from the injected PRNG, so a whole cluster replays exactly
+ * from one seed.
  *
  * Contract with the shell (see `Ready` in types.ts): call `ready()` when `hasReady()`,
  * persist, then send, then apply, then `advance()`. Between `ready()` and `advance()` the
@@ -61,6 +62,15 @@ export interface RaftStatus {
   readonly membership: Membership;
   readonly leadTransferee: NodeId;
   readonly progress: ReadonlyMap<NodeId, ProgressStatus>;
+}
+
+/** ForgetLeaderOptions tune `forgetLeader`. */
+export interface ForgetLeaderOptions {
+  /**
+   * Campaign after a random 1..n ticks instead of the rest of the election timeout (range
+   * 1..2×electionTicks; never lengthens the wait). Default: the wait is left unchanged.
+   */
+  readonly campaignWithinTicks?: number;
 }
 
 type MessageFields = Partial<Omit<Message, 'type' | 'from' | 'to'>>;
@@ -217,6 +227,48 @@ export class RaftNode {
     }
     this.startTransfer(target);
     return { kind: 'accepted', index: this.log.lastIndex(), term: this.term };
+  }
+
+  /**
+   * Forgets a follower's current leader, as etcd-raft's `RawNode.ForgetLeader` (raft 3.6):
+   * the follower stays a follower in the same term and does not campaign, but, leaderless,
+   * it is no longer "in lease" (see `stepHigherTerm`), so it grants pre-votes and votes at
+   * once instead of ignoring them until an election timeout has passed. It returns to a
+   * normal follower when it hears from the leader again (an append or heartbeat sets the
+   * leader). An external failure detector calls this when it has strong reason to believe
+   * the leader died: once a quorum of followers forgot it, a new leader is elected without
+   * waiting out the election timeout. Ignored on leaders, candidates and pre-candidates.
+   *
+   * `campaignWithinTicks` (1..2×electionTicks) also shortens this follower's own wait: it
+   * campaigns, through the usual pre-vote and `promotable` checks, after a random 1..n ticks
+   * drawn from the injected PRNG, or sooner if it was due sooner; the wait never grows.
+   *
+   * NB: Raft safety never depends on timing, and one follower that forgets a live leader
+   * cannot elect anyone: the leader and the followers still in lease ignore its pre-vote,
+   * and the leader's next heartbeat restores it. etcd refuses ForgetLeader under
+   * ReadOnlyLeaseBased reads, whose leader assumes no follower votes before its lease ends;
+   * this core serves reads by ReadIndex only, confirmed by a quorum round (read-only.ts),
+   * so no read relies on the followers' lease.
+   */
+  forgetLeader(options: ForgetLeaderOptions = {}): void {
+    this.assertNotInReady();
+    const within = options.campaignWithinTicks;
+    if (within !== undefined) {
+      assert(Number.isSafeInteger(within) && within >= 1, 'campaignWithinTicks must be >= 1');
+      assert(within <= 2 * this.config.electionTicks, 'campaignWithinTicks beyond the timeout');
+    }
+    if (this.role !== Role.Follower) return;
+    if (this.leaderId !== NONE) {
+      this.config.logger.info({ nodeId: this.id, leaderId: this.leaderId, term: this.term },
+        'forgetting leader');
+      this.leaderId = NONE;
+    }
+    if (within === undefined) return;
+    const remainingTicks = 1 + this.config.random.int(within);
+    this.electionElapsed = Math.max(this.electionElapsed,
+      this.randomizedElectionTicks - remainingTicks);
+    assert(this.randomizedElectionTicks - this.electionElapsed <= within,
+      'the campaign must be due within campaignWithinTicks');
   }
 
   /**
@@ -541,7 +593,8 @@ export class RaftNode {
       const forced = message.context === 1;
       const inLease = this.config.checkQuorum && this.leaderId !== NONE &&
         this.electionElapsed < this.config.electionTicks;
-      // Leader stickiness: a peer that recently heard from a leader ignores disruptors.
+      // Leader stickiness: a peer that recently heard from a leader ignores disruptors
+      // (a follower told to forgetLeader is leaderless, so out of lease at once).
       if (!forced && inLease) return false;
       if (type === MessageType.PreVote) return true;
     }

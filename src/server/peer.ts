@@ -25,6 +25,7 @@ import { encodeCommand } from './command-codec.js';
 import type { ReplicatedOp } from './command-codec.js';
 import { etcdError } from './etcd-api/errors.js';
 import type { EtcdError } from './etcd-api/errors.js';
+import { LeaderLoss } from './leader-loss.js';
 import { ReadBarrier } from './read-barrier.js';
 import { StateMachine } from './state-machine.js';
 
@@ -69,6 +70,17 @@ interface PendingProposal {
   /** The term in which it was handed to Raft (0 while still queued). */
   term: number;
 }
+
+/**
+ * Ticks within which a survivor campaigns, once its turn came, after the transport reported
+ * its leader's stream broken (forgetLeader's `campaignWithinTicks`), and ticks between two
+ * survivors' turns (server/leader-loss). Measured on 10 clusters × 4 kill -9 failovers
+ * (kill to first successful put): 1 tick, median 105 ms, max 307 ms; 2 ticks, median 163
+ * ms. A longer wait would give a live leader whose every connection was reset at once
+ * (not a death) more time to be heard again before the survivors elect another one.
+ */
+export const forgetLeaderCampaignTicks = 1;
+const forgetLeaderStaggerTicks = forgetLeaderCampaignTicks + 1;
 
 /** Entries kept behind a snapshot at most (etcd's SnapshotCatchUpEntries). */
 export const snapshotCatchUpEntriesMax = 5000;
@@ -115,6 +127,8 @@ export class Peer {
   private readonly pending = new Map<number, PendingProposal>();
   private requestIdNext = 1;
   private pendingTicks = 0;
+  /** Reports of unreachable peers, turned into forgetLeader by the loop. */
+  private readonly leaderLoss: LeaderLoss;
   private wake: (() => void) | null = null;
   /** True while a snapshot's disk write is in flight (one at a time). */
   private snapshotInFlight = false;
@@ -148,6 +162,10 @@ export class Peer {
       random: new SeededRandom(options.memberId ^ Date.now()), logger: options.logger,
       appliedIndex,
     }), persisted);
+    this.leaderLoss = new LeaderLoss({
+      memberId: options.memberId, campaignWithinTicks: forgetLeaderCampaignTicks,
+      staggerTicks: forgetLeaderStaggerTicks, logger: options.logger,
+    });
     this.reads = new ReadBarrier({
       requestTimeoutMs: options.requestTimeoutMs,
       appliedIndex: () => this.raft.appliedIndex(),
@@ -188,6 +206,17 @@ export class Peer {
       if (this.inbox.length >= this.options.inboxMessagesMax) break;
       this.inbox.push(message);
     }
+    this.poke();
+  }
+
+  /**
+   * Takes the transport's hint that peer `id` looks dead (a stream to or from it broke).
+   * When `id` is this follower's leader, the loop makes Raft forget it, and the survivors
+   * campaign in turn within a few ticks instead of waiting out the election timeout
+   * (server/leader-loss); any other hint is dropped. A wrong hint is harmless.
+   */
+  reportUnreachable(id: NodeId): void {
+    this.leaderLoss.report(id);
     this.poke();
   }
 
@@ -321,7 +350,11 @@ export class Peer {
   private processInputs(): void {
     this.maybeCompact();
     for (const message of this.inbox.splice(0)) this.raft.step(message);
-    for (; this.pendingTicks > 0; this.pendingTicks--) this.raft.tick();
+    this.leaderLoss.handleReports(this.raft);
+    for (; this.pendingTicks > 0; this.pendingTicks--) {
+      this.raft.tick();
+      this.leaderLoss.tick(this.raft);
+    }
     for (const queued of this.proposalQueue.splice(0)) {
       const result = queued.conf === null
         ? this.raft.propose(queued.data) : this.raft.proposeConfChange(queued.conf);

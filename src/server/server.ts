@@ -219,6 +219,7 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
   const transport = new GRPCTransport({
     nodeId: identity.memberId, clusterId: String(identity.clusterId),
     listen: config.peerListen, logger, onMessages: (messages) => peer?.receive(messages),
+    onPeerUnreachable: (id) => peer?.reportUnreachable(id),
   });
   peer = new Peer({
     memberId: identity.memberId, storage, transport, logger, tickMs: config.tickMs,

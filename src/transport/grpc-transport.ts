@@ -3,8 +3,9 @@
  * The peer transport: Raft messages between control-plane peers over @grpc/grpc-js.
  *
  * Each peer dials every other peer and keeps ONE long-lived client stream to it
- * (`coracle.raft.Raft/Stream`); messages flow from dialer to target only, so each ordered
- * pair of peers has its own stream. Per target:
+ * (`coracle.raft.Raft/Stream`), dialed as soon as the peer is known and re-dialed whenever
+ * it breaks, with or without messages to send; messages flow from dialer to target only,
+ * so each ordered pair of peers has its own stream. Per target:
  *
  * ```
  *   send() --> [ bounded queue ] --> pump: one MessageBatch frame per write --> stream
@@ -12,10 +13,17 @@
  * ```
  * - A slow or dead peer only fills its own queue: the pump waits for the stream to drain,
  *   and new messages beyond `queueMessagesMax`/`queueBytesMax` are dropped, never buffered.
- * - A broken stream is re-dialed with capped exponential backoff (50 ms doubling to 1 s).
+ * - A broken stream is re-dialed with capped exponential backoff (50 ms doubling to 250 ms),
+ *   which restarts from 50 ms once a stream is answered.
  * - Snapshot chunks are ordinary messages: the core sends one chunk at a time and waits for
  *   its acknowledgement, which is the flow control of a snapshot transfer.
  * - Frames carry the cluster id; a frame from another cluster closes the stream.
+ * - Failure detection (optional `onPeerUnreachable`): the target answers a new stream with
+ *   its headers at once, so the dialer knows the stream is established. When an established
+ *   stream ends with UNAVAILABLE, or a stream from a peer aborts, the peer's process most
+ *   likely died: the kernel closes a dead process's sockets, and grpc-js sees that at once,
+ *   long before Raft's election timeout. Each broken stream is reported at most once, and a
+ *   re-dial that never connects reports nothing, so a dead peer causes no stream of reports.
  * - Credentials are pluggable (plaintext by default; TLS comes with the security issue).
  */
 import * as grpc from '@grpc/grpc-js';
@@ -31,6 +39,12 @@ export interface GRPCTransportOptions {
   readonly listen: string;
   /** Receives every batch of messages from peers, in arrival order per peer. */
   readonly onMessages: (messages: Message[]) => void;
+  /**
+   * Called when peer `id` looks dead (see the module comment): at most once per broken
+   * stream, in either direction. A hint, not a verdict: a reset connection to a live peer
+   * reports it too, so the receiver MUST stay correct when the peer is alive.
+   */
+  readonly onPeerUnreachable?: (id: NodeId) => void;
   readonly logger: Logger;
   readonly serverCredentials?: grpc.ServerCredentials;
   readonly channelCredentials?: grpc.ChannelCredentials;
@@ -45,7 +59,17 @@ export interface GRPCTransportOptions {
 /** Largest frame a peer accepts (a snapshot chunk plus a batch of entries). */
 export const peerMessageBytesMax = 64 * 1024 * 1024;
 const backoffStartMs = 50;
-const backoffMaxMs = 1000;
+/**
+ * Longest wait between two dials of a peer, ms (ours and grpc's own reconnect backoff).
+ * NB: 250, not 1000: a peer restarted after a failover was unreachable from the others for
+ * up to a second after it was back, slowing the next election, whose votes travel over
+ * these links. A failed dial on a LAN costs next to nothing.
+ */
+const backoffMaxMs = 250;
+/** How long a closed peer's channel waits for the target to answer its half-close, ms. */
+const closeGraceMs = 1000;
+/** How long the target waits before answering a half-close, ms (see handleStream). */
+const halfCloseAnswerDelayMs = 50;
 
 const streamMethod: grpc.MethodDefinition<Uint8Array, Uint8Array> = {
   path: '/coracle.raft.Raft/Stream',
@@ -72,12 +96,17 @@ export interface TransportStats {
   droppedMessages: number;
   receivedMessages: number;
   rejectedFrames: number;
+  /** Streams to peers that the target answered (see `onPeerUnreachable`). */
+  establishedStreams: number;
+  /** Peers reported to `onPeerUnreachable` (each broken stream at most once). */
+  unreachableReports: number;
 }
 
 /** GRPCTransport connects this peer to the others (see the module comment). */
 export class GRPCTransport {
   readonly stats: TransportStats = {
     sentMessages: 0, droppedMessages: 0, receivedMessages: 0, rejectedFrames: 0,
+    establishedStreams: 0, unreachableReports: 0,
   };
   private readonly server = new grpc.Server({
     'grpc.max_receive_message_length': peerMessageBytesMax,
@@ -119,7 +148,9 @@ export class GRPCTransport {
       'grpc.initial_reconnect_backoff_ms': backoffStartMs * 2,
       'grpc.max_reconnect_backoff_ms': backoffMaxMs,
     });
-    this.peers.set(id, new PeerSender(id, address, client, this.options, this.stats));
+    const sender = new PeerSender(id, address, client, this.options, this.stats);
+    this.peers.set(id, sender);
+    sender.connect();
   }
 
   /** Forgets a peer (removed from the cluster). */
@@ -160,11 +191,15 @@ export class GRPCTransport {
   private handleStream(call: grpc.ServerReadableStream<Uint8Array, Uint8Array>,
     callback: grpc.sendUnaryData<Uint8Array>): void {
     let finished = false;
+    /** The dialing peer, known from its first accepted frame. */
+    let from: NodeId | null = null;
     const finish = (error: grpc.ServiceError | null): void => {
       if (finished) return;
       finished = true;
       callback(error, new Uint8Array(0));
     };
+    // Headers now, not with the response: they tell the dialer the stream is established.
+    call.sendMetadata(new grpc.Metadata());
     call.on('data', (frame: Uint8Array) => {
       if (finished) return;
       let batch;
@@ -183,11 +218,27 @@ export class GRPCTransport {
           `cluster id mismatch: expected ${this.options.clusterId}, got ${batch.clusterId}`));
         return;
       }
+      from = batch.from;
       this.stats.receivedMessages += batch.messages.length;
       this.options.onMessages(batch.messages);
     });
-    call.on('end', () => finish(null));
-    call.on('error', () => finish(null));
+    // A dialer that stops dialing on purpose (removed, re-addressed, stopping) half-closes
+    // its stream ('end') and waits for the answer. When its process dies or its connection
+    // is reset, grpc-js emits 'end' as well, at once followed by 'cancelled'; it also emits
+    // 'cancelled' after every answered call. So the answer to a half-close waits a moment:
+    // a cancel before the answer is an abort, one after it is the end of a finished call.
+    const abort = (): void => {
+      if (finished) return;
+      finish(null);
+      if (from === null || this.stopped) return;
+      this.stats.unreachableReports++;
+      this.options.onPeerUnreachable?.(from);
+    };
+    call.on('end', () => {
+      setTimeout(() => finish(null), halfCloseAnswerDelayMs).unref();
+    });
+    call.on('error', abort);
+    call.on('cancelled', abort);
   }
 }
 
@@ -209,6 +260,8 @@ class PeerSender {
   private backoffMs = backoffStartMs;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private pumpScheduled = false;
+  /** True once the target answered the current stream (its headers arrived). */
+  private established = false;
 
   constructor(
     readonly id: NodeId,
@@ -231,13 +284,30 @@ class PeerSender {
     this.schedulePump();
   }
 
+  /**
+   * Opens the stream now rather than with the first message: peers that rarely talk (two
+   * followers) then have a ready stream when an election needs one (dialing then took tens
+   * of ms, long enough for the two survivors of a failover to split the vote).
+   */
+  connect(): void {
+    if (!this.closed) this.ensureStream();
+  }
+
   close(): void {
     this.closed = true;
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    this.stream?.end();
-    this.stream = null;
-    this.client.close();
     this.queue = [];
+    const stream = this.stream;
+    this.stream = null;
+    if (stream === null) {
+      this.client.close();
+      return;
+    }
+    // Half-close, and close the channel once the target answered (onStreamEnded) or after
+    // a grace period: closing it at once aborted the stream, which the target then reported
+    // as a dead peer although this one only stopped dialing it (removed or re-addressed).
+    setTimeout(() => this.client.close(), closeGraceMs).unref();
+    stream.end();
   }
 
   private schedulePump(): void {
@@ -289,15 +359,32 @@ class PeerSender {
       this.backoffMs = backoffStartMs;
       this.schedulePump();
     });
+    stream.on('metadata', () => {
+      if (this.stream !== stream) return;
+      this.established = true;
+      this.backoffMs = backoffStartMs;
+      this.stats.establishedStreams++;
+    });
     this.stream = stream;
+    this.established = false;
     this.writable = true;
     return stream;
   }
 
   private onStreamEnded(stream: grpc.ClientWritableStream<Uint8Array>,
     error: grpc.ServiceError | null): void {
-    if (this.stream !== stream || this.closed) return;
+    if (this.closed) {
+      this.client.close();
+      return;
+    }
+    if (this.stream !== stream) return;
     this.stream = null;
+    const established = this.established;
+    this.established = false;
+    if (established && error?.code === grpc.status.UNAVAILABLE) {
+      this.stats.unreachableReports++;
+      this.options.onPeerUnreachable?.(this.id);
+    }
     // NB: the dead stream may have been full (write() returned false, no 'drain' will come);
     // the next stream starts empty. Without this the pump never opened a new stream and a
     // healed link stayed silent forever (found by a chaos campaign).
@@ -313,6 +400,9 @@ class PeerSender {
     this.backoffMs = Math.min(this.backoffMs * 2, backoffMaxMs);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
+      // Re-dial even with nothing to send, so the stream is up when an election needs it:
+      // a follower's link to another follower carries nothing for long stretches.
+      this.connect();
       this.schedulePump();
     }, delayMs);
   }

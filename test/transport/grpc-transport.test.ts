@@ -1,8 +1,11 @@
 /**
  * Goal: the gRPC peer transport delivers Raft messages intact and in order per peer, rejects
- * frames from another cluster, and a dead peer never blocks the others (bounded queues).
+ * frames from another cluster, a dead peer never blocks the others (bounded queues), and a
+ * broken stream is reported as an unreachable peer once, never by re-dials.
  * Method: real transports on 127.0.0.1 ephemeral ports; waits poll a condition with a deadline.
  */
+import { createServer, connect } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkProxy } from '../../src/chaos/proxy.js';
 import { GRPCTransport } from '../../src/transport/grpc-transport.js';
@@ -36,15 +39,69 @@ async function waitFor(condition: () => boolean, deadlineMs = 5000): Promise<voi
 }
 
 async function startTransport(nodeId: number, clusterId: string, inbox: Message[],
-  queueMessagesMax?: number): Promise<{ transport: GRPCTransport; port: number }> {
+  options: { queueMessagesMax?: number; unreachable?: number[] } = {}):
+  Promise<{ transport: GRPCTransport; port: number }> {
+  const { queueMessagesMax, unreachable } = options;
   const transport = new GRPCTransport({
     nodeId, clusterId, listen: '127.0.0.1:0', logger: silentLogger,
     onMessages: (messages) => inbox.push(...messages),
     ...(queueMessagesMax === undefined ? {} : { queueMessagesMax }),
+    ...(unreachable === undefined ? {} : { onPeerUnreachable: (id) => unreachable.push(id) }),
   });
   transports.push(transport);
   const port = await transport.start();
   return { transport, port };
+}
+
+/**
+ * CountingLink is a TCP link to a target port that counts every connection dialed through
+ * it and can be cut: open connections are reset (as when the target process dies) and new
+ * ones are accepted and closed at once, so the dialer keeps re-dialing and never connects.
+ */
+class CountingLink {
+  connections = 0;
+  private cut = false;
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server;
+
+  constructor(private readonly targetPort: number) {
+    this.server = createServer((client) => this.accept(client));
+  }
+
+  async start(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  setCut(cut: boolean): void {
+    this.cut = cut;
+    if (!cut) return;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.setCut(true);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    this.connections++;
+    if (this.cut) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(this.targetPort, '127.0.0.1');
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      this.sockets.add(from);
+      from.pipe(to);
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        this.sockets.delete(from);
+        to.destroy();
+      });
+    }
+  }
 }
 
 describe('protobuf codec', () => {
@@ -136,7 +193,7 @@ describe('GRPCTransport', () => {
   it('a dead peer fills only its own bounded queue; others keep receiving', async () => {
     const inbox: Message[] = [];
     const live = await startTransport(2, 'c1', inbox);
-    const sender = await startTransport(1, 'c1', [], 64);
+    const sender = await startTransport(1, 'c1', [], { queueMessagesMax: 64 });
     sender.transport.setPeer(2, `127.0.0.1:${live.port}`);
     sender.transport.setPeer(3, '127.0.0.1:1'); // nothing listens there
     for (let i = 1; i <= 1000; i++) sender.transport.send([message(1, 3, i)]);
@@ -145,4 +202,81 @@ describe('GRPCTransport', () => {
     await waitFor(() => inbox.length === 50);
     expect(inbox.map((m) => m.index)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
+
+  it('reports a peer once per broken stream, in both directions, and not on re-dials',
+    async () => {
+      const senderReports: number[] = [];
+      const targetReports: number[] = [];
+      const inbox: Message[] = [];
+      const target = await startTransport(2, 'c1', inbox, { unreachable: targetReports });
+      const link = new CountingLink(target.port);
+      const linkPort = await link.start();
+      try {
+        const sender = await startTransport(1, 'c1', [], { unreachable: senderReports });
+        sender.transport.setPeer(2, `127.0.0.1:${linkPort}`);
+        for (let round = 1; round <= 2; round++) {
+          // Established: the target received messages and its answer reached the sender.
+          await waitFor(() => {
+            sender.transport.send([message(1, 2, inbox.length + 1)]);
+            return inbox.length > 0 && sender.transport.stats.establishedStreams === round;
+          });
+          inbox.length = 0;
+          // The connection resets as when the target's process dies: the sender's stream
+          // ends with UNAVAILABLE and the target's stream from the sender is cancelled.
+          link.setCut(true);
+          await waitFor(() => senderReports.length === round && targetReports.length === round);
+          // Re-dials that never connect report nothing more.
+          const dialed = link.connections;
+          await waitFor(() => {
+            sender.transport.send([message(1, 2, 1)]);
+            return link.connections >= dialed + 3;
+          });
+          expect(senderReports).toEqual(Array.from({ length: round }, () => 2));
+          expect(targetReports).toEqual(Array.from({ length: round }, () => 1));
+          expect(sender.transport.stats.unreachableReports).toBe(round);
+          link.setCut(false);
+        }
+      } finally {
+        await link.stop();
+      }
+    });
+
+  it('reports nothing for a peer it never reached, nor for a stream closed on purpose',
+    async () => {
+      const senderReports: number[] = [];
+      const targetReports: number[] = [];
+      const inbox: Message[] = [];
+      const target = await startTransport(2, 'c1', inbox, { unreachable: targetReports });
+      const link = new CountingLink(target.port);
+      const linkPort = await link.start();
+      try {
+        link.setCut(true);
+        const sender = await startTransport(1, 'c1', [], { unreachable: senderReports });
+        sender.transport.setPeer(2, `127.0.0.1:${linkPort}`);
+        await waitFor(() => {
+          sender.transport.send([message(1, 2, 1)]);
+          return link.connections >= 3;
+        });
+        expect(senderReports).toEqual([]);
+        // Direct now, then removed (a member leaving): its stream ends, it is not aborted.
+        sender.transport.setPeer(2, `127.0.0.1:${target.port}`);
+        await waitFor(() => {
+          sender.transport.send([message(1, 2, 1)]);
+          return inbox.length > 0;
+        });
+        sender.transport.removePeer(2);
+        const other = await startTransport(3, 'c1', []);
+        other.transport.setPeer(2, `127.0.0.1:${target.port}`);
+        const before = inbox.length;
+        // A later stream's messages arrive after the removed one ended, in the same loop.
+        await waitFor(() => {
+          other.transport.send([message(3, 2, 1)]);
+          return inbox.slice(before).some((m) => m.from === 3);
+        });
+        expect(targetReports).toEqual([]);
+        expect(senderReports).toEqual([]);
+      } finally {
+        await link.stop();
+      }
+    });
 });

@@ -167,6 +167,24 @@ export class Simulation implements SimContext {
     node.crash();
     this.stats.crashes++;
     this.trace('crash', `node ${node.id}: ${why}`);
+    this.detectCrash(node.id);
+  }
+
+  /**
+   * Plays the peers' failure detector (transport/grpc-transport, server/leader-loss): a
+   * crashed process's connections close at once, so every follower with a stream to or
+   * from it forgets it if it was its leader, and campaigns within a few ticks. Followers
+   * cut off both ways by a partition hear nothing, as over a real network.
+   */
+  private detectCrash(crashed: NodeId): void {
+    for (const node of this.liveNodes()) {
+      const status = node.raft!.status();
+      if (status.role !== Role.Follower || status.leaderId !== crashed) continue;
+      if (this.network.isBlocked({ source: crashed, target: node.id }) &&
+        this.network.isBlocked({ source: node.id, target: crashed })) continue;
+      node.raft!.forgetLeader({ campaignWithinTicks: 3 });
+      this.trace('detect', `node ${node.id} forgot its crashed leader ${crashed}`);
+    }
   }
 
   /** Records a trace event. */
