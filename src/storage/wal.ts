@@ -15,9 +15,9 @@
  *   so an older segment is only ever needed for its entries.
  * - `compact(index)` deletes closed segments whose entries all lie at or below `index` (the
  *   caller has made a snapshot covering them durable first).
- * - Replay checks every frame. A bad frame at the END of the newest segment is a write torn by
- *   a crash: it was never acknowledged (the write had not returned), so it is cut off. A bad
- *   frame anywhere else is corruption, reported, never skipped.
+ * - Replay checks every frame. A bad LAST frame of the newest segment is a write torn by a
+ *   crash: it was never acknowledged (the write had not returned), so it is cut off. A bad
+ *   frame anywhere else is corruption: the peer refuses to start and names it (as etcd).
  */
 import {
   closeSync, constants, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync,
@@ -111,16 +111,14 @@ type DecodedFrame =
   | { type: 'reset'; meta: SnapshotMeta }
   | { type: 'entry'; entry: Entry };
 
-/** Decodes one frame, or returns null when it is damaged (bad type, length or CRC). */
-function decodeFrame(type: number, record: Buffer): DecodedFrame | null {
-  try {
-    if (type === frameHardState) return { type: 'hard', hardState: decodeHardState(record) };
-    if (type === frameReset) return { type: 'reset', meta: decodeSnapshotMeta(record) };
-    if (type !== frameEntry || record.length < 21) return null;
-    return { type: 'entry', entry: decodeEntry(record, record.readDoubleBE(12)) };
-  } catch {
-    return null;
+/** Decodes one frame; throws STORAGE_ERR_CORRUPT (the codec's message) when damaged. */
+function decodeFrame(type: number, record: Buffer): DecodedFrame {
+  if (type === frameHardState) return { type: 'hard', hardState: decodeHardState(record) };
+  if (type === frameReset) return { type: 'reset', meta: decodeSnapshotMeta(record) };
+  if (type !== frameEntry || record.length < 21) {
+    throw new StorageError('STORAGE_ERR_CORRUPT', `unknown frame type ${type}`);
   }
+  return { type: 'entry', entry: decodeEntry(record, record.readDoubleBE(12)) };
 }
 
 /** Replay state: the log as rebuilt so far. */
@@ -270,14 +268,20 @@ export class WriteAheadLog {
     while (offset < bytes.length) {
       const length = bytes.length - offset >= 4 ? bytes.readUInt32BE(offset) : 0;
       const end = offset + 4 + length;
-      const decoded = length >= 2 && length <= frameBytesMax && end <= bytes.length
-        ? decodeFrame(bytes[offset + 4]!, bytes.subarray(offset + frameHeaderBytes, end)) : null;
-      if (decoded === null) {
-        if (!newest) {
-          throw new StorageError('STORAGE_ERR_CORRUPT',
-            `${segment.path}: damaged frame at byte ${offset} in a closed segment`);
+      const framed = length >= 2 && length <= frameBytesMax && end <= bytes.length;
+      let decoded: DecodedFrame;
+      try {
+        if (!framed) throw new StorageError('STORAGE_ERR_CORRUPT', `bad frame length ${length}`);
+        decoded = decodeFrame(bytes[offset + 4]!, bytes.subarray(offset + frameHeaderBytes, end));
+      } catch (error) {
+        // Only the last frame of the newest segment can be a torn write (the append that
+        // was in flight at the crash, never acknowledged); damage before it is corruption.
+        if (newest && (!framed || end === bytes.length)) {
+          return this.cutTail(segment, offset, bytes.length);
         }
-        return this.cutTail(segment, offset, bytes.length);
+        const detail = error instanceof Error ? error.message : String(error);
+        throw new StorageError('STORAGE_ERR_CORRUPT',
+          `${detail} (${segment.path}, frame at byte ${offset})`, { cause: error });
       }
       const index = replay.apply(decoded, `${segment.path} at byte ${offset}`);
       segment.maxIndex = Math.max(segment.maxIndex, index);

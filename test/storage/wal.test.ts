@@ -89,6 +89,26 @@ describe('write-ahead log', () => {
     await again.storage.close();
   });
 
+  it('refuses to load a damaged frame before the tail of the newest segment', async () => {
+    const directory = dataDir();
+    const { storage } = await reload(directory);
+    for (let index = 1; index <= 3; index++) {
+      await storage.writeReady({ hardState: null, entries: [entry(index, 1)], snapshot: null });
+    }
+    await storage.close();
+    const file = join(directory, 'wal', segments(directory).at(-1)!);
+    const bytes = readFileSync(file);
+    // The second frame: 5-byte header + the first entry record (4 + 17 + 2 data bytes).
+    const second = 5 + 23;
+    bytes.writeUInt8(bytes.readUInt8(second + 5 + 21) ^ 0xff, second + 5 + 21);
+    writeFileSync(file, bytes);
+    const broken = new LevelStorage(directory);
+    const failure = await broken.load().then(() => null, (error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'STORAGE_ERR_CORRUPT' });
+    expect(String(failure)).toContain('log entry 2: CRC mismatch');
+    await broken.close();
+  });
+
   it('refuses to load a damaged frame in a closed segment', async () => {
     const directory = dataDir();
     const { storage } = await reload(directory, 200);
