@@ -188,6 +188,10 @@ export class WriteAheadLog {
 
   /** Opens (creating if needed) and replays the log, cutting a torn tail off. */
   open(): ReplayedLog {
+    // NB: a peer loads twice when it bootstraps (load, write the initial state, load again).
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    this.segments = [];
     mkdirSync(this.directory, { recursive: true });
     const names = readdirSync(this.directory).filter((name) => /^[0-9a-f]{16}\.wal$/.test(name))
       .sort();
