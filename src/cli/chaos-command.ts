@@ -86,7 +86,8 @@ export function registerChaosCommand(program: Command): void {
     .option('--json <file>', 'also write the history and verdicts as JSON')
     .option('--keep-data', 'keep the cluster\'s data dirs and logs')
     .option('--snapshot-entries <n>', 'peers snapshot every n applied entries (small values ' +
-      'exercise snapshots and catch-up by snapshot under faults)')
+      'exercise snapshots and catch-up by snapshot under faults); their write-ahead logs ' +
+      'then also start a new segment every 32 KiB, so segment changes and compaction are hit')
     .option('--unsafe-serve-stale-reads', 'DEBUG: run peers that skip ReadIndex (must fail)')
     .option('--unsafe-ack-before-fsync', 'DEBUG: run peers that ack before fsync (must fail)')
     .action(async (flags: ChaosFlags) => {
@@ -98,7 +99,8 @@ export function registerChaosCommand(program: Command): void {
         workload: parseWorkload(flags.workload),
         serverArgs: [
           ...(flags.snapshotEntries === undefined ? []
-            : ['--snapshot-entries', String(positive(flags.snapshotEntries, '--snapshot-entries'))]),
+            : ['--snapshot-entries', String(positive(flags.snapshotEntries, '--snapshot-entries')),
+              '--wal-segment-bytes', '32768']),
           ...(flags.unsafeServeStaleReads === true ? ['--unsafe-serve-stale-reads'] : []),
           ...(flags.unsafeAckBeforeFsync === true ? ['--unsafe-ack-before-fsync'] : []),
         ],

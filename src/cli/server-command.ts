@@ -20,6 +20,7 @@ interface ServerFlags {
   tickMs: string;
   electionTicks: string;
   snapshotEntries: string;
+  walSegmentBytes: string;
   requestTimeoutMs: string;
   watchProgressNotifyIntervalMs: string;
   logLevel: string;
@@ -68,6 +69,8 @@ export function registerServerCommand(program: Command): void {
     .option('--election-ticks <n>', 'election timeout in ticks', String(serverDefaults.electionTicks))
     .option('--snapshot-entries <n>', 'snapshot and compact the log every n applied entries',
       String(serverDefaults.snapshotEntries))
+    .option('--wal-segment-bytes <n>', 'start a new write-ahead-log segment past this size',
+      String(serverDefaults.walSegmentBytes))
     .option('--request-timeout-ms <ms>', 'client request timeout',
       String(serverDefaults.requestTimeoutMs))
     .option('--watch-progress-notify-interval-ms <ms>',
@@ -92,6 +95,7 @@ export function registerServerCommand(program: Command): void {
         tickMs: positiveInteger(flags.tickMs, '--tick-ms'),
         electionTicks: positiveInteger(flags.electionTicks, '--election-ticks'),
         snapshotEntries: positiveInteger(flags.snapshotEntries, '--snapshot-entries'),
+        walSegmentBytes: positiveInteger(flags.walSegmentBytes, '--wal-segment-bytes'),
         requestTimeoutMs: positiveInteger(flags.requestTimeoutMs, '--request-timeout-ms'),
         watchProgressNotifyIntervalMs: positiveInteger(flags.watchProgressNotifyIntervalMs,
           '--watch-progress-notify-interval-ms'),

@@ -12,6 +12,7 @@ import { Role } from '../raft/types.js';
 import { StorageError } from '../storage/errors.js';
 import { FailpointStorage, failpointsEnvVar, parseFailpoints } from '../storage/failpoints.js';
 import { LevelStorage } from '../storage/level-storage.js';
+import { walSegmentBytesDefault } from '../storage/wal.js';
 import type { ClusterIdentity, LoadedState, RaftStorage } from '../storage/raft-storage.js';
 import { GRPCTransport } from '../transport/grpc-transport.js';
 import { EtcdClient } from './etcd-client.js';
@@ -46,6 +47,8 @@ export interface ServerConfig {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly snapshotEntries: number;
+  /** Size past which the write-ahead log starts a new segment (default 64 MiB). */
+  readonly walSegmentBytes?: number;
   readonly requestTimeoutMs: number;
   /** Interval of progress notifications to watchers that asked (default 600,000 ms). */
   readonly watchProgressNotifyIntervalMs?: number;
@@ -80,6 +83,7 @@ export const serverDefaults = {
   tickMs: 100,
   electionTicks: 10,
   snapshotEntries: 10_000,
+  walSegmentBytes: walSegmentBytesDefault,
   requestTimeoutMs: 7_000,
 } as const;
 
@@ -203,7 +207,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
  * the only place that reads it.
  */
 function openStorage(config: ServerConfig): RaftStorage {
-  const level = new LevelStorage(config.dataDir);
+  const level = new LevelStorage(config.dataDir, config.walSegmentBytes);
   const spec = process.env[failpointsEnvVar];
   if (spec === undefined || spec === '') return level;
   const failpoints = parseFailpoints(spec);

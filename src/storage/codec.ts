@@ -47,14 +47,28 @@ export function decodeIndexKey(key: Uint8Array): number {
   return Number(buffer.readBigUInt64BE(1));
 }
 
+/** Bytes of an entry's record (encodeEntry's length). */
+export function entryRecordBytes(entry: Entry): number {
+  return 4 + 17 + entry.data.length;
+}
+
+/** Writes an entry's record (with its CRC) into `out` at `offset`; returns its length. */
+export function writeEntryRecord(entry: Entry, out: Buffer, offset: number): number {
+  const body = offset + 4;
+  out.writeDoubleBE(entry.term, body);
+  out.writeDoubleBE(entry.index, body + 8);
+  out.writeUInt8(entry.type, body + 16);
+  out.set(entry.data, body + 17);
+  const end = body + 17 + entry.data.length;
+  out.writeUInt32BE(crc32(out.subarray(body, end)), offset);
+  return end - offset;
+}
+
 /** Encodes a log entry with its CRC. */
 export function encodeEntry(entry: Entry): Buffer {
-  const body = Buffer.allocUnsafe(17 + entry.data.length);
-  body.writeDoubleBE(entry.term, 0);
-  body.writeDoubleBE(entry.index, 8);
-  body.writeUInt8(entry.type, 16);
-  body.set(entry.data, 17);
-  return withCrc(body);
+  const record = Buffer.allocUnsafe(entryRecordBytes(entry));
+  writeEntryRecord(entry, record, 0);
+  return record;
 }
 
 /** Decodes a log entry, checking its CRC and that it is the entry at `expectedIndex`. */

@@ -13,10 +13,9 @@
  * teardown stops every process by PID.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { Level } from 'level';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WireStatus } from '../../src/server/etcd-client.js';
 import { bytes, rawClient, type RawClient, text, unary } from '../etcd-api/helpers.js';
@@ -187,21 +186,7 @@ describe('bad input against a real cluster', () => {
 
   it('refuses to start on a corrupt Raft log, naming the corruption', async () => {
     await cluster.kill(follower, 'SIGTERM');
-    const directory = join(cluster.directory, 'data', follower);
-    const raw = new Level<Buffer, Buffer>(directory, {
-      keyEncoding: 'buffer', valueEncoding: 'buffer',
-    });
-    let corrupted = -1;
-    try {
-      for await (const [key, value] of raw.iterator({
-        gte: Buffer.from([0x65]), lt: Buffer.from([0x66]), reverse: true, limit: 1,
-      })) {
-        corrupted = Number(key.readBigUInt64BE(1));
-        await raw.put(key, Buffer.alloc(value.length, 0x5a));
-      }
-    } finally {
-      await raw.close();
-    }
+    const corrupted = corruptLogEntry(join(cluster.directory, 'data', follower));
     expect(corrupted).toBeGreaterThan(0);
     const child = cluster.spawn(follower);
     const code = await exitCode(child, 20_000);
@@ -216,6 +201,29 @@ describe('bad input against a real cluster', () => {
     expect(await clients.keys(others[1]!, '/after-corruption')).toContain('/after-corruption');
   });
 });
+
+/**
+ * Damages the data of the first log entry in the newest WAL segment that is not its last
+ * frame (a damaged last frame is a torn write, cut off on replay); returns its index.
+ */
+function corruptLogEntry(dataDir: string): number {
+  const directory = join(dataDir, 'wal');
+  const newest = readdirSync(directory).filter((name) => name.endsWith('.wal')).sort().at(-1);
+  if (newest === undefined) throw new Error('no WAL segment');
+  const bytes = readFileSync(join(directory, newest));
+  for (let offset = 0; offset + 4 < bytes.length;) {
+    const end = offset + 4 + bytes.readUInt32BE(offset);
+    // Frame: u32 length | type | crc u32 | term f64 | index f64 | entry type | data.
+    if (bytes.readUInt8(offset + 4) === 0x65 && end < bytes.length) {
+      bytes.fill(0x5a, offset + 5 + 21, end);
+      bytes.writeUInt8(bytes.readUInt8(offset + 5 + 4) ^ 0xff, offset + 5 + 4);
+      writeFileSync(join(directory, newest), bytes);
+      return bytes.readDoubleBE(offset + 5 + 12);
+    }
+    offset = end;
+  }
+  throw new Error('no entry frame before the tail');
+}
 
 /** Resolves with the exit code of `child` (a signal counts as -1); fails at the deadline. */
 async function exitCode(child: ChildProcess, deadlineMs: number): Promise<number> {
