@@ -4,13 +4,19 @@
  * contract (shared/STYLE.md §2): persist (fsync), then send, then apply, then advance.
  *
  * ```
- *  transport ──► inbox ─┐                      ┌─► storage.writeReady (ONE synced batch)
+ *  transport ──► inbox ─┐                      ┌─► storage.writeReady (ONE synced append)
  *  clients ──► proposals ├─► loop: step/tick/propose ─► ready() ─┼─► transport.send
- *  timer ──► ticks ─────┘                      └─► state machine ─► storage.writeApplied
+ *  timer ──► ticks ─────┘                      └─► state machine (in memory)
  * ```
  * Inputs arriving while the loop awaits the disk wait in bounded queues and are stepped
  * together before the next Ready, so one fsync covers all of them (group commit). No
  * client is answered before its entry is committed on a quorum and applied here.
+ *
+ * The state machine is not written per Ready: it is rebuilt on restart from the last
+ * snapshot plus the durable log after it (snapshots are taken every `snapshotEntries`
+ * applied entries, so a restart re-applies at most that many). Writing every applied row
+ * to LevelDB as well cost a fifth of the put throughput (measured: 64 in flight 4,300 →
+ * 5,300/s without it) and made nothing more durable: the log is the durable record.
  */
 import { RaftNode } from '../raft/raft.js';
 import type { PersistedState, RaftStatus } from '../raft/raft.js';
@@ -148,15 +154,13 @@ export class Peer {
 
   /** Builds the peer from loaded durable state. */
   constructor(private readonly options: PeerOptions, loaded: LoadedState) {
-    const snapshotIndex = loaded.persisted.snapshot?.meta.index ?? 0;
-    const appliedIndex = Math.max(loaded.appliedIndex, snapshotIndex);
+    const snapshot = loaded.persisted.snapshot;
+    const appliedIndex = snapshot?.meta.index ?? 0;
     const persisted = withCommitAtLeast(loaded.persisted, appliedIndex);
-    this.stateMachine = new StateMachine(options.memberId, loaded.storeRows,
-      loaded.membersJSON === null ? [] : JSON.parse(loaded.membersJSON) as []);
-    if (loaded.appliedIndex < snapshotIndex && loaded.persisted.snapshot !== null) {
-      // Crashed between persisting a received snapshot and applying it: apply it now.
-      this.stateMachine.restore(loaded.persisted.snapshot.data);
-    }
+    // The state as of the snapshot; Raft hands the committed entries after it back to the
+    // loop as committed entries, which re-applies them (see the module comment).
+    this.stateMachine = new StateMachine(options.memberId);
+    if (snapshot !== null) this.stateMachine.restore(snapshot.data);
     this.raft = new RaftNode(makeRaftConfig({
       id: options.memberId, electionTicks: options.electionTicks, heartbeatTicks: 1,
       random: new SeededRandom(options.memberId ^ Date.now()), logger: options.logger,
@@ -411,27 +415,9 @@ export class Peer {
       }
     }
     this.options.transport.send(late);
-    if (ready.snapshot !== null) {
-      const rows = this.stateMachine.restore(ready.snapshot.data);
-      await storage.writeApplied({
-        appliedIndex: ready.snapshot.meta.index, mutations: [], replaceRows: rows,
-        membersJSON: JSON.stringify(this.stateMachine.members.toJSON()),
-      });
-    }
+    if (ready.snapshot !== null) this.stateMachine.restore(ready.snapshot.data);
     if (ready.committedEntries.length > 0) {
       const batch = this.stateMachine.applyEntries(ready.committedEntries, this.raft.membership());
-      // Not awaited: the storage writes batches in issue order, the rows are not synced
-      // anyway (the log is), and a failure stops the peer through crashStop.
-      const applied = {
-        appliedIndex: ready.committedEntries.at(-1)!.index, mutations: batch.mutations,
-        ...(batch.membersChanged
-          ? { membersJSON: JSON.stringify(this.stateMachine.members.toJSON()) } : {}),
-      };
-      if (this.options.unsafeAckBeforeFsync === true) {
-        this.deferWrite(() => storage.writeApplied(applied));
-      } else {
-        storage.writeApplied(applied).catch((error: unknown) => this.crashStop(error));
-      }
       for (const [requestId, result] of batch.results) this.settle(requestId, { result });
     }
     this.reads.onReadStates(ready.readStates);

@@ -4,15 +4,14 @@
  * registry, applied from committed Raft entries in log order.
  *
  * Contract: `applyEntries` MUST receive committed entries in order, exactly once each; it
- * returns the rows to persist with the last entry's index in ONE batch, and the results of
- * the commands this peer proposed (keyed by request id) so waiting clients can be answered.
+ * returns the results of the commands this peer proposed (keyed by request id) so waiting
+ * clients can be answered. The state lives in memory: a restart restores the last snapshot
+ * and re-applies the log after it.
  */
 import { applyConfChange, decodeConfChange } from '../raft/membership.js';
 import { EntryType } from '../raft/types.js';
 import type { Entry, Membership } from '../raft/types.js';
 import { MVCCStore } from '../store/mvcc-store.js';
-import type { Row } from '../store/rows.js';
-import type { RowMutation } from '../store/types.js';
 import { WatchHub } from '../store/watch-hub.js';
 import { decodeCommand } from './command-codec.js';
 import type { ReplicatedOp } from './command-codec.js';
@@ -22,7 +21,6 @@ import { WatchSubscriptions } from './watch-subscriptions.js';
 
 /** AppliedBatch is what applying a run of committed entries produced. */
 export interface AppliedBatch {
-  readonly mutations: RowMutation[];
   /** Results of commands proposed by this member, by request id. */
   readonly results: Map<number, unknown>;
   readonly membersChanged: boolean;
@@ -62,18 +60,17 @@ export class StateMachine {
   members: MemberRegistry;
   readonly subscriptions: WatchSubscriptions;
 
-  /** Creates the state machine from persisted rows and the member registry. */
-  constructor(private readonly memberId: number, rows: readonly Row[],
-    members: readonly MemberRecord[]) {
-    this.store = MVCCStore.loadRows(rows);
+  /** Creates an empty state machine (restore a snapshot into it, then apply the log). */
+  constructor(private readonly memberId: number) {
+    this.store = MVCCStore.loadRows([]);
     this.hub = new WatchHub(this.store);
-    this.members = MemberRegistry.fromJSON(members);
+    this.members = MemberRegistry.fromJSON([]);
     this.subscriptions = new WatchSubscriptions(this.hub);
   }
 
   /** Applies committed entries in order; `membership` is the one in force before them. */
   applyEntries(entries: readonly Entry[], membership: Membership): AppliedBatch {
-    const batch: AppliedBatch = { mutations: [], results: new Map(), membersChanged: false };
+    const results = new Map<number, unknown>();
     let current = membership;
     let membersChanged = false;
     for (const entry of entries) {
@@ -90,34 +87,32 @@ export class StateMachine {
       if (entry.data.length === 0) continue;
       const envelope = decodeCommand(entry.data);
       if (envelope === null) continue;
-      const result = this.applyOp(envelope.op, batch.mutations);
+      const result = this.applyOp(envelope.op);
       if (envelope.op.type === 'memberAttributes') membersChanged = true;
-      if (envelope.memberId === this.memberId) batch.results.set(envelope.requestId, result);
+      if (envelope.memberId === this.memberId) results.set(envelope.requestId, result);
     }
     this.subscriptions.pump();
-    return { ...batch, membersChanged };
+    return { results, membersChanged };
   }
 
-  private applyOp(op: ReplicatedOp, mutations: RowMutation[]): unknown {
+  private applyOp(op: ReplicatedOp): unknown {
     if (op.type === 'memberAttributes') {
       this.members.applyAttributes(op.memberId, op.name, op.clientUrls);
       return null;
     }
     const applied = this.store.apply(op);
-    for (const mutation of applied.mutations) mutations.push(mutation);
     this.subscriptions.noteReady(this.hub.onApplied(applied.events, applied.revision));
     return applied.result;
   }
 
   /** Replaces the whole state with a snapshot's; every open watcher is cancelled. */
-  restore(data: Uint8Array): Row[] {
+  restore(data: Uint8Array): void {
     const decoded = decodeSnapshotData(data);
     this.subscriptions.cancelAll('etcdserver: snapshot installed on this member; re-watch');
     this.store = MVCCStore.restore(decoded.store);
     this.hub = new WatchHub(this.store);
     this.subscriptions.replaceHub(this.hub);
     this.members = MemberRegistry.fromJSON(decoded.members);
-    return this.store.rows();
   }
 
   /** Returns the full state as Raft snapshot data. */

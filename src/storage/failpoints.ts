@@ -22,12 +22,12 @@
  * ```
  * The crash failpoints are used by `coracle chaos`; a crash is a real SIGKILL of the
  * process, so the restart sees exactly what reached the disk.
- * NB: once tripped the disk stays "failed" (sticky), also for the unsynced writeApplied:
- * a real disk that lost an fsync is not trusted again until the process restarts.
+ * NB: once tripped the disk stays "failed" (sticky): a real disk that lost an fsync is not
+ * trusted again until the process restarts.
  */
 import { StorageError } from './errors.js';
 import type {
-  AppliedWrite, ClusterIdentity, LoadedState, RaftStorage, ReadyWrite,
+  ClusterIdentity, LoadedState, RaftStorage, ReadyWrite,
 } from './raft-storage.js';
 import type { Snapshot } from '../raft/types.js';
 
@@ -113,11 +113,6 @@ export class FailpointStorage implements RaftStorage {
   private async delay(): Promise<void> {
     const delayMs = this.failpoints.syncDelayMs;
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-  }
-
-  async writeApplied(write: AppliedWrite): Promise<void> {
-    this.maybeFailTripped('writeApplied');
-    await this.inner.writeApplied(write);
   }
 
   async writeSnapshot(snapshot: Snapshot, compactIndex?: number): Promise<void> {

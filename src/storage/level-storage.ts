@@ -5,11 +5,11 @@
  * keyspaces split by a one-byte prefix (DESIGN §4).
  *
  * ```
- * 'p'              snapshot metadata                  'd'  snapshot data
- * 'c'              log compaction index (f64 + crc)   'a'  applied index (f64 + crc)
- * 'i'              cluster identity (JSON)            'm'  member registry (JSON)
- * 's' <row key>    MVCC store rows (store/rows)
- * 'e' u64(index), 'h'   the log and hard state of data dirs from before the WAL (migrated)
+ * 'p'  snapshot metadata     'd'  snapshot data (the whole state machine: store + members)
+ * 'c'  log compaction index (f64 + crc)
+ * 'i'  cluster identity (JSON)
+ * 'e' u64(index), 'h', 'a', 'm', 's' <row key>: the log, hard state, applied index, member
+ *      registry and store rows of data dirs from before the WAL (migrated, then deleted)
  * ```
  * Why the log left LevelDB (measured with `coracle bench kv`-style runs on this 2-core
  * machine): a synced LevelDB batch costs ~0.55 ms at idle and 3–8 ms under load (JS batch
@@ -22,15 +22,13 @@
  * - A received snapshot is written (synced) to LevelDB first, then a log reset frame with
  *   the Ready's entries; a crash between the two leaves a log the loader reconciles with the
  *   snapshot (see `entriesAfterSnapshot`).
- * - Store rows and the applied index are one unsynced LevelDB batch: the log holding their
- *   entries is durable, so a crash loses at most a suffix of applied state, re-applied on
- *   restart.
+ * - The state machine is not written here per Ready: a restart restores the snapshot and
+ *   re-applies the log after it (server/peer).
  * - A local snapshot is written (synced) with its compaction index, then the log segments it
  *   covers are deleted.
  */
 import { crc32 } from 'node:zlib';
 import { Level } from 'level';
-import type { Row } from '../store/rows.js';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
 import {
   decodeEntry, decodeHardState, decodeIndexKey, decodeSnapshotMeta,
@@ -40,7 +38,7 @@ import { StorageError } from './errors.js';
 import { WriteAheadLog } from './wal.js';
 import type { ReplayedLog } from './wal.js';
 import type {
-  AppliedWrite, ClusterIdentity, LoadedState, RaftStorage, ReadyWrite,
+  ClusterIdentity, LoadedState, RaftStorage, ReadyWrite,
 } from './raft-storage.js';
 
 const prefixEntry = 0x65; // 'e'
@@ -56,13 +54,6 @@ const keyMembers = Buffer.from('m');
 type BatchOperation =
   | { type: 'put'; key: Buffer; value: Buffer }
   | { type: 'del'; key: Buffer };
-
-function rowKey(key: Uint8Array): Buffer {
-  const buffer = Buffer.allocUnsafe(1 + key.length);
-  buffer[0] = prefixRow;
-  buffer.set(key, 1);
-  return buffer;
-}
 
 /** Wraps bytes as a Buffer WITHOUT copying (LevelDB copies them into its batch anyway). */
 function view(bytes: Uint8Array): Buffer {
@@ -144,22 +135,9 @@ export class LevelStorage implements RaftStorage {
     const compacted = compactedRecord === undefined ? snapshot?.meta.index ?? 0
       : decodeIndexRecord(compactedRecord, 'compaction index');
     const entries = entriesAfterSnapshot(replayed, snapshot, compacted);
-    const appliedRecord = await this.db.get(keyApplied);
-    const appliedIndex = appliedRecord === undefined ? 0
-      : decodeIndexRecord(appliedRecord, 'applied index');
-    const storeRows: Row[] = [];
-    for await (const [key, value] of this.db.iterator({
-      gte: Buffer.from([prefixRow]), lt: Buffer.from([prefixRow + 1]),
-    })) {
-      storeRows.push([new Uint8Array(key.subarray(1)), new Uint8Array(value)]);
-    }
     const identityRecord = await this.db.get(keyIdentity);
     const identity = identityRecord === undefined ? null : parseIdentity(identityRecord);
-    const membersRecord = await this.db.get(keyMembers);
-    const membersJSON = membersRecord === undefined ? null : membersRecord.toString('utf8');
-    return {
-      persisted: { hardState, snapshot, entries }, appliedIndex, storeRows, identity, membersJSON,
-    };
+    return { persisted: { hardState, snapshot, entries }, identity };
   }
 
   /** Bytes a crash tore off the log's tail at the last load (0 normally; for logs/tests). */
@@ -175,13 +153,23 @@ export class LevelStorage implements RaftStorage {
     return { hardState: hardRecord === undefined ? null : decodeHardState(hardRecord), entries };
   }
 
-  /** Moves a legacy log into the WAL (synced), then deletes it from LevelDB. */
+  /**
+   * Moves a legacy log into the WAL (synced), then deletes it from LevelDB with the store
+   * rows, applied index and member registry older versions kept there (the state machine is
+   * now rebuilt from the snapshot and the log).
+   */
   private async migrateLegacyLog(legacy: { hardState: HardState | null; entries: Entry[] }):
     Promise<void> {
     await this.wal.append({ entries: legacy.entries, hardState: legacy.hardState });
-    const operations: BatchOperation[] = [{ type: 'del', key: keyHardState }];
+    const operations: BatchOperation[] = [keyHardState, keyApplied, keyMembers]
+      .map((key) => ({ type: 'del', key }));
     for (const entry of legacy.entries) {
       operations.push({ type: 'del', key: indexKey(prefixEntry, entry.index) });
+    }
+    for await (const key of this.db.keys({
+      gte: Buffer.from([prefixRow]), lt: Buffer.from([prefixRow + 1]),
+    })) {
+      operations.push({ type: 'del', key });
     }
     await this.batch(operations, true);
   }
@@ -230,37 +218,6 @@ export class LevelStorage implements RaftStorage {
     if (write.snapshot === null && write.entries.length === 0 && write.hardState === null) return;
     await this.wal.append({ reset: write.snapshot?.meta ?? null, entries: write.entries,
       hardState: write.hardState });
-  }
-
-  /** Writes applied store rows and the applied index in one batch. */
-  async writeApplied(write: AppliedWrite): Promise<void> {
-    const operations: BatchOperation[] = [];
-    if (write.replaceRows !== undefined) {
-      // Every earlier write must be on disk before the rows to delete are listed.
-      await this.tail;
-      for await (const key of this.db.keys({
-        gte: Buffer.from([prefixRow]), lt: Buffer.from([prefixRow + 1]),
-      })) {
-        operations.push({ type: 'del', key });
-      }
-      for (const [key, value] of write.replaceRows) {
-        operations.push({ type: 'put', key: rowKey(key), value: view(value) });
-      }
-    }
-    for (const mutation of write.mutations) {
-      if (mutation.op === 'put') {
-        operations.push({ type: 'put', key: rowKey(mutation.key), value: view(mutation.value) });
-      } else {
-        operations.push({ type: 'del', key: rowKey(mutation.key) });
-      }
-    }
-    if (write.membersJSON !== undefined) {
-      operations.push({ type: 'put', key: keyMembers, value: Buffer.from(write.membersJSON) });
-    }
-    operations.push({ type: 'put', key: keyApplied, value: encodeIndexRecord(write.appliedIndex) });
-    // NB: not synced. The log holding these entries is durable; a crash loses at most a
-    // suffix of applied state, which the restart re-applies from the log, atomically.
-    await this.batch(operations, false);
   }
 
   /**

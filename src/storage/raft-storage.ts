@@ -1,8 +1,8 @@
 /**
  * @module storage/raft-storage
  * The durable-state port of a peer (hashicorp/raft's LogStore + StableStore + SnapshotStore
- * in one, because DESIGN §4 keeps everything in one LevelDB so that one batch can cover the
- * Raft log and the state machine alike).
+ * in one). The state machine itself is not stored: a restart restores the last snapshot and
+ * re-applies the log after it.
  *
  * Atomicity rules (DESIGN §4), which every adapter MUST keep:
  * - `writeReady`: a Ready's snapshot, entries and hard state go in ONE batch, synced to disk
@@ -10,13 +10,9 @@
  *   Raft may lose and re-learn); entries at or after the first new index are replaced.
  * - Writes reach the disk in the order they were issued, even when the caller does not
  *   await one before issuing the next (the adapter serializes them).
- * - `writeApplied`: the store rows of applied entries and the new applied index go in ONE
- *   batch, so a restart never applies an entry twice or skips one.
  * - `writeSnapshot`: a local snapshot is stored and the log at and below `compactIndex` (the
  *   snapshot index by default) deleted in ONE batch.
  */
-import type { Row } from '../store/rows.js';
-import type { RowMutation } from '../store/types.js';
 import type { PersistedState } from '../raft/membership.js';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
 
@@ -32,11 +28,7 @@ export interface ClusterIdentity {
 /** LoadedState is everything a peer needs to resume after a restart. */
 export interface LoadedState {
   readonly persisted: PersistedState;
-  readonly appliedIndex: number;
-  readonly storeRows: readonly Row[];
   readonly identity: ClusterIdentity | null;
-  /** The member registry as of `appliedIndex` (JSON), or null before the first write. */
-  readonly membersJSON: string | null;
 }
 
 /** ReadyWrite is the durable part of one Ready. */
@@ -49,21 +41,10 @@ export interface ReadyWrite {
   readonly sync?: boolean;
 }
 
-/** AppliedWrite is the state machine's change for applied entries. */
-export interface AppliedWrite {
-  readonly appliedIndex: number;
-  readonly mutations: readonly RowMutation[];
-  /** When set, every store row is replaced by these (a snapshot was installed). */
-  readonly replaceRows?: readonly Row[];
-  /** The member registry after these entries (JSON), when it changed. */
-  readonly membersJSON?: string;
-}
-
 /** RaftStorage is the durable-state port; see the module comment for its atomicity rules. */
 export interface RaftStorage {
   load(): Promise<LoadedState>;
   writeReady(write: ReadyWrite): Promise<void>;
-  writeApplied(write: AppliedWrite): Promise<void>;
   writeSnapshot(snapshot: Snapshot, compactIndex?: number): Promise<void>;
   writeIdentity(identity: ClusterIdentity): Promise<void>;
   close(): Promise<void>;

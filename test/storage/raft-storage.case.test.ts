@@ -63,7 +63,6 @@ describe.each(adapters)('RaftStorage contract: $name', (adapter) => {
     const loaded = await storage.load();
     expect(loaded.persisted.entries).toEqual([]);
     expect(loaded.persisted.hardState).toEqual({ term: 0, vote: 0, commit: 0 });
-    expect(loaded.appliedIndex).toBe(0);
     await storage.close();
   });
 
@@ -124,26 +123,6 @@ describe.each(adapters)('RaftStorage contract: $name', (adapter) => {
     const loaded = await again.load();
     expect(loaded.persisted.entries).toEqual([entry(4, 1)]);
     expect(loaded.persisted.snapshot?.meta.index).toBe(3);
-    await again.close();
-  });
-
-  it('writes store rows with the applied index, and replaces them all on demand', async () => {
-    const { storage, reopen } = adapter.open();
-    await storage.load();
-    const k = (text: string) => new TextEncoder().encode(text);
-    await storage.writeApplied({ appliedIndex: 5, mutations: [
-      { op: 'put', key: k('a'), value: k('1') }, { op: 'put', key: k('b'), value: k('2') },
-    ] });
-    await storage.writeApplied({ appliedIndex: 6, mutations: [{ op: 'del', key: k('a') }] });
-    let again = await reopen();
-    let loaded = await again.load();
-    expect(loaded.appliedIndex).toBe(6);
-    expect(loaded.storeRows).toEqual([[k('b'), k('2')]]);
-    await again.writeApplied({ appliedIndex: 9, mutations: [], replaceRows: [[k('z'), k('9')]] });
-    again = await reopen(again);
-    loaded = await again.load();
-    expect(loaded.storeRows).toEqual([[k('z'), k('9')]]);
-    expect(loaded.appliedIndex).toBe(9);
     await again.close();
   });
 

@@ -218,6 +218,10 @@ describe('write-ahead log', () => {
       await raw.put(indexKey(0x65, index), encodeEntry(entry(index, 2)));
     }
     await raw.put(Buffer.from('h'), encodeHardState({ term: 2, vote: 1, commit: 3 }));
+    // What older versions also kept: store rows, the applied index, the member registry.
+    await raw.put(Buffer.from('s/k1'), Buffer.from('row'));
+    await raw.put(Buffer.from('a'), Buffer.alloc(12));
+    await raw.put(Buffer.from('m'), Buffer.from('[]'));
     await raw.close();
     const { storage, loaded } = await reload(directory);
     expect(loaded.persisted.entries).toEqual([entry(1, 2), entry(2, 2), entry(3, 2)]);
@@ -229,6 +233,7 @@ describe('write-ahead log', () => {
       valueEncoding: 'buffer' });
     expect(await check.get(Buffer.from('h'))).toBeUndefined();
     expect(await check.get(indexKey(0x65, 1))).toBeUndefined();
+    for (const key of ['s/k1', 'a', 'm']) expect(await check.get(Buffer.from(key))).toBeUndefined();
     await check.close();
     const again = await reload(directory);
     expect(again.loaded.persisted.entries.map((e) => e.index)).toEqual([1, 2, 3, 4]);
