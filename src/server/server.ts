@@ -207,7 +207,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
  * the only place that reads it.
  */
 function openStorage(config: ServerConfig): RaftStorage {
-  const level = new LevelStorage(config.dataDir, config.walSegmentBytes);
+  const level = new LevelStorage(config.dataDir, {
+    ...(config.walSegmentBytes === undefined ? {} : { walSegmentBytes: config.walSegmentBytes }),
+    onTornTail: (bytes) => config.logger.warn({ bytes },
+      'cut a torn append off the write-ahead log (a crash interrupted it; never acknowledged)'),
+  });
   const spec = process.env[failpointsEnvVar];
   if (spec === undefined || spec === '') return level;
   const failpoints = parseFailpoints(spec);

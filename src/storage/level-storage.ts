@@ -110,12 +110,16 @@ export class LevelStorage implements RaftStorage {
   private tail: Promise<void> = Promise.resolve();
 
   /** Opens (creating if needed) the database in `directory`. */
-  constructor(directory: string, walSegmentBytes?: number) {
+  constructor(directory: string, private readonly options: {
+    walSegmentBytes?: number;
+    /** Told when a load cut a torn append off the log's tail (for the peer's log). */
+    onTornTail?: (bytes: number) => void;
+  } = {}) {
     this.directory = directory;
     this.db = new Level<Buffer, Buffer>(directory, {
       keyEncoding: 'buffer', valueEncoding: 'buffer',
     });
-    this.wal = new WriteAheadLog(directory, walSegmentBytes);
+    this.wal = new WriteAheadLog(directory, options.walSegmentBytes);
   }
 
   /** Opens the database and reads everything a restart needs, checking every record. */
@@ -124,6 +128,7 @@ export class LevelStorage implements RaftStorage {
     const legacy = await this.loadLegacyLog();
     const log = this.wal.open();
     this.lastTornBytes = log.tornBytes;
+    if (log.tornBytes > 0) this.options.onTornTail?.(log.tornBytes);
     // NB: idempotent: a migration cut short by a crash is redone from the LevelDB copy, whose
     // re-appended entries replace any partial copy in the WAL.
     if (legacy !== null) await this.migrateLegacyLog(legacy);

@@ -43,7 +43,8 @@ function segments(directory: string): string[] {
 }
 
 async function reload(directory: string, segmentBytes?: number) {
-  const storage = new LevelStorage(directory, segmentBytes);
+  const storage = new LevelStorage(directory,
+    segmentBytes === undefined ? {} : { walSegmentBytes: segmentBytes });
   const loaded = await storage.load();
   return { storage, loaded };
 }
@@ -61,7 +62,10 @@ describe('write-ahead log', () => {
     const intact = statSync(file).size;
     // A crash in the middle of the next append: a length saying 60 bytes, then only 7.
     appendFileSync(file, Buffer.from([0, 0, 0, 60, 0x65, 1, 2, 3, 4, 5, 6]));
-    const again = await reload(directory);
+    const told: number[] = [];
+    const reopened = new LevelStorage(directory, { onTornTail: (bytes) => told.push(bytes) });
+    const again = { storage: reopened, loaded: await reopened.load() };
+    expect(told).toEqual([11]);
     expect(again.storage.tornBytes()).toBe(11);
     expect(statSync(file).size).toBe(intact);
     expect(again.loaded.persisted.entries).toEqual([entry(1, 1), entry(2, 1), entry(3, 1)]);
@@ -122,7 +126,7 @@ describe('write-ahead log', () => {
     const bytes = readFileSync(file);
     bytes.writeUInt8(bytes.readUInt8(12) ^ 0xff, 12);
     writeFileSync(file, bytes);
-    const broken = new LevelStorage(directory, 200);
+    const broken = new LevelStorage(directory, { walSegmentBytes: 200 });
     await expect(broken.load()).rejects.toMatchObject({ code: 'STORAGE_ERR_CORRUPT' });
     await broken.close();
   });
