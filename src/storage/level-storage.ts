@@ -105,7 +105,6 @@ export class LevelStorage implements RaftStorage {
   private readonly db: Level<Buffer, Buffer>;
   private readonly wal: WriteAheadLog;
   private readonly directory: string;
-  private lastTornBytes = 0;
   /** The last batch issued; the next one starts after it (issue order on disk). */
   private tail: Promise<void> = Promise.resolve();
 
@@ -127,7 +126,6 @@ export class LevelStorage implements RaftStorage {
     await this.db.open();
     const legacy = await this.loadLegacyLog();
     const log = this.wal.open();
-    this.lastTornBytes = log.tornBytes;
     if (log.tornBytes > 0) this.options.onTornTail?.(log.tornBytes);
     // NB: idempotent: a migration cut short by a crash is redone from the LevelDB copy, whose
     // re-appended entries replace any partial copy in the WAL.
@@ -143,11 +141,6 @@ export class LevelStorage implements RaftStorage {
     const identityRecord = await this.db.get(keyIdentity);
     const identity = identityRecord === undefined ? null : parseIdentity(identityRecord);
     return { persisted: { hardState, snapshot, entries }, identity };
-  }
-
-  /** Bytes a crash tore off the log's tail at the last load (0 normally; for logs/tests). */
-  tornBytes(): number {
-    return this.lastTornBytes;
   }
 
   /** The log and hard state of a data dir written before the WAL existed, if any. */

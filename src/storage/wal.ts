@@ -46,8 +46,6 @@ export interface ReplayedLog {
   readonly hardState: HardState | null;
   /** Contiguous entries, oldest first (after the last reset, if any). */
   readonly entries: Entry[];
-  /** The last log reset (an installed snapshot) the entries follow, if any. */
-  readonly reset: SnapshotMeta | null;
   /** Bytes cut off the newest segment's tail (a torn write), 0 normally. */
   readonly tornBytes: number;
 }
@@ -69,15 +67,6 @@ interface Segment {
 
 function segmentName(sequence: number): string {
   return `${sequence.toString(16).padStart(16, '0')}.wal`;
-}
-
-function frame(type: number, record: Uint8Array): Buffer {
-  // Only for the rare single frame (a new segment's hard state).
-  const out = Buffer.allocUnsafe(frameHeaderBytes + record.length);
-  out.writeUInt32BE(1 + record.length, 0);
-  out[4] = type;
-  out.set(record, frameHeaderBytes);
-  return out;
 }
 
 /** Encodes one append as the frames of one write, in one buffer. */
@@ -125,7 +114,6 @@ function decodeFrame(type: number, record: Buffer): DecodedFrame {
 class Replay {
   hardState: HardState | null = null;
   entries: Entry[] = [];
-  reset: SnapshotMeta | null = null;
 
   /** Applies one decoded frame; returns the entry index it wrote (0 for others). */
   apply(decoded: DecodedFrame, where: string): number {
@@ -134,7 +122,6 @@ class Replay {
         this.hardState = decoded.hardState;
         return 0;
       case 'reset':
-        this.reset = decoded.meta;
         this.entries = [];
         return decoded.meta.index;
       case 'entry':
@@ -177,15 +164,6 @@ export class WriteAheadLog {
     this.directory = join(dataDir, 'wal');
   }
 
-  /** True when the data dir has a log already (false before the first open). */
-  static exists(dataDir: string): boolean {
-    try {
-      return readdirSync(join(dataDir, 'wal')).some((name) => name.endsWith('.wal'));
-    } catch {
-      return false;
-    }
-  }
-
   /** Opens (creating if needed) and replays the log, cutting a torn tail off. */
   open(): ReplayedLog {
     // NB: a peer loads twice when it bootstraps (load, write the initial state, load again).
@@ -207,7 +185,7 @@ export class WriteAheadLog {
     if (this.segments.length === 0) this.startSegment(1);
     else this.fd = openSync(this.segments.at(-1)!.path, appendFlags());
     this.hardState = replay.hardState;
-    return { hardState: replay.hardState, entries: replay.entries, reset: replay.reset, tornBytes };
+    return { hardState: replay.hardState, entries: replay.entries, tornBytes };
   }
 
   /** Appends entries and/or hard state durably (resolves once on disk); in issue order. */
@@ -251,11 +229,6 @@ export class WriteAheadLog {
     const result = this.tail.then(run);
     this.tail = result.catch(() => undefined);
     return result;
-  }
-
-  /** Number of segment files (for tests and status). */
-  segmentCount(): number {
-    return this.segments.length;
   }
 
   /** Waits for every issued append, then closes the file. */
@@ -320,7 +293,7 @@ export class WriteAheadLog {
     this.startSegment(previous.sequence + 1);
     if (this.hardState === null) return;
     // The new segment starts with the hard state, so older segments hold only entries.
-    const record = frame(frameHardState, encodeHardState(this.hardState));
+    const record = encodeAppend({ entries: [], hardState: this.hardState });
     writeAllSync(this.fd!, record);
     this.segments.at(-1)!.bytes += record.length;
   }
