@@ -64,6 +64,15 @@ export const watchersMax = 100_000;
 export const watchEventsBufferedMax = 10_000;
 
 /**
+ * Most events, and approximate bytes, that queued events responses of consecutive revisions
+ * are merged up to while a watcher waits to be drained. One revision is never split, so a
+ * single big revision makes a bigger response on its own. The byte bound keeps a merged
+ * response well under gRPC's default 4 MiB receive limit of most clients.
+ */
+export const watchResponseEventsMax = 1000;
+export const watchResponseBytesMax = 1024 * 1024;
+
+/**
  * Most history revisions one `drain` call scans while catching an unsynced watcher up.
  * Bounds the work of one call when the watched range is sparse; the caller drains again.
  */

@@ -33,7 +33,10 @@ import { assert, assertSafeInteger } from './assert.js';
 import { bytesToBinary } from './bytes.js';
 import { type Outcome, fail, ok, storeError } from './errors.js';
 import type { KeyBounds } from './key-index.js';
-import { watchEventsBufferedMax, watchersMax, watchSyncRevisionsMax } from './limits.js';
+import {
+  watchEventsBufferedMax, watchersMax, watchResponseBytesMax, watchResponseEventsMax,
+  watchSyncRevisionsMax,
+} from './limits.js';
 import type { WatchableHistory } from './mvcc-store.js';
 import { keyBounds } from './range.js';
 import {
@@ -81,8 +84,51 @@ interface Watcher {
   nextRevision: number;
   synced: boolean;
   canceled: boolean;
-  readonly queue: WatchResponse[];
+  /** Responses not yet drained, oldest first; consecutive event runs are merged here. */
+  readonly queue: Pending[];
   queuedEvents: number;
+}
+
+/**
+ * A queued response. Events responses of consecutive revisions are merged into one while
+ * they wait (up to `watchResponseEventsMax` events and `watchResponseBytesMax` bytes), so a
+ * consumer that drains once per apply batch sends one message per watcher, not one per
+ * revision; `events` is owned by the queue and appended to in place.
+ */
+interface Pending {
+  revision: number;
+  readonly events: WatchEvent[];
+  bytes: number;
+  readonly cancel?: { readonly compactRevision: number; readonly cancelReason: string };
+}
+
+/**
+ * Watchers with the same bounds, filters and prevKv choice: they match exactly the same
+ * events, so `onApplied` selects and shapes a revision's events once per group, then only
+ * appends them to each member's queue.
+ */
+interface WatchGroup {
+  readonly key: string;
+  readonly bounds: KeyBounds;
+  readonly watchers: Set<Watcher>;
+  /** This revision's events for the group while `onApplied` collects them, else null. */
+  revisionEvents: WatchEvent[] | null;
+}
+
+function groupKey(watcher: Watcher): string {
+  return JSON.stringify([watcher.bounds.start, watcher.bounds.end ?? null, watcher.bounds.single,
+    watcher.noPut, watcher.noDelete, watcher.prevKv]);
+}
+
+/** True if `watcher` (or any member of its group) receives `event`. */
+function wants(watcher: Watcher, event: WatchEvent): boolean {
+  return !((event.type === EventType.PUT && watcher.noPut)
+    || (event.type === EventType.DELETE && watcher.noDelete));
+}
+
+/** The event as `watcher` receives it (prevKv only if asked for). */
+function shape(watcher: Watcher, event: WatchEvent): WatchEvent {
+  return watcher.prevKv || event.prevKv === undefined ? event : stripPrevKv(event);
 }
 
 function response(watcher: Watcher, revision: number, events: WatchEvent[]): WatchResponse {
@@ -90,6 +136,81 @@ function response(watcher: Watcher, revision: number, events: WatchEvent[]): Wat
     header: { revision }, watchId: watcher.id, created: false, canceled: false,
     compactRevision: 0, cancelReason: '', fragment: false, events,
   };
+}
+
+function toResponse(watcher: Watcher, pending: Pending): WatchResponse {
+  const plain = response(watcher, pending.revision, pending.events);
+  return pending.cancel === undefined ? plain : { ...plain, canceled: true, ...pending.cancel };
+}
+
+/** Approximate encoded size of an event (what the merge bound counts). */
+function eventBytes(event: WatchEvent): number {
+  const kv = event.kv;
+  const prev = event.prevKv;
+  return 48 + kv.key.length + kv.value.length
+    + (prev === undefined ? 0 : 32 + prev.key.length + prev.value.length);
+}
+
+/**
+ * Where to cut `events` (ascending revisions) to deliver at most `room` of them without
+ * splitting a revision: the largest revision boundary <= room; when none fits, the end of
+ * the first revision if `atLeastOne`, else 0.
+ */
+function revisionCut(events: readonly WatchEvent[], room: number, atLeastOne: boolean): number {
+  let cut = 0;
+  let index = 0;
+  while (index < events.length) {
+    const revision = events[index]!.kv.modRevision;
+    let end = index + 1;
+    while (end < events.length && events[end]!.kv.modRevision === revision) end += 1;
+    if (end > room && (cut > 0 || !atLeastOne)) break;
+    cut = end;
+    index = end;
+  }
+  return cut;
+}
+
+/** The event without prevKv, for watchers that did not ask for it (shared per event). */
+const withoutPrevKv = new WeakMap<WatchEvent, WatchEvent>();
+function stripPrevKv(event: WatchEvent): WatchEvent {
+  let stripped = withoutPrevKv.get(event);
+  if (stripped === undefined) {
+    stripped = { type: event.type, kv: event.kv };
+    withoutPrevKv.set(event, stripped);
+  }
+  return stripped;
+}
+
+/** Adds `event` to the group's events of this revision, if the group wants it. */
+function collect(touched: WatchGroup[], group: WatchGroup, event: WatchEvent): void {
+  const sample = group.watchers.values().next().value;
+  if (sample === undefined || !wants(sample, event)) return;
+  if (group.revisionEvents === null) {
+    group.revisionEvents = [];
+    touched.push(group);
+  }
+  group.revisionEvents.push(shape(sample, event));
+}
+
+/** One revision's events for a watcher, with their approximate size. */
+interface EventRun {
+  readonly events: readonly WatchEvent[];
+  readonly bytes: number;
+}
+
+/** Appends a revision's events to the queue, merging into the last events response. */
+function push(watcher: Watcher, revision: number, run: EventRun): void {
+  watcher.queuedEvents += run.events.length;
+  const tail = watcher.queue[watcher.queue.length - 1];
+  if (tail !== undefined && tail.cancel === undefined && tail.events.length > 0
+    && tail.events.length + run.events.length <= watchResponseEventsMax
+    && tail.bytes + run.bytes <= watchResponseBytesMax) {
+    for (const event of run.events) tail.events.push(event);
+    tail.revision = revision;
+    tail.bytes += run.bytes;
+    return;
+  }
+  watcher.queue.push({ revision, events: [...run.events], bytes: run.bytes });
 }
 
 function inBounds(bounds: KeyBounds, keyText: string): boolean {
@@ -102,8 +223,11 @@ function inBounds(bounds: KeyBounds, keyText: string): boolean {
 /** WatchHub delivers store events to watchers (see the module comment). */
 export class WatchHub {
   private readonly watchers = new Map<number, Watcher>();
-  private readonly singleKey = new Map<string, Set<Watcher>>();
-  private readonly ranged = new Set<Watcher>();
+  /** Every group by its key (see groupKey). */
+  private readonly groups = new Map<string, WatchGroup>();
+  /** Groups of single-key watchers by key; groups of ranged watchers. */
+  private readonly singleKey = new Map<string, Set<WatchGroup>>();
+  private readonly ranged = new Set<WatchGroup>();
   private readonly ready = new Set<number>();
   private watchIdNext = 0;
   private revision: number;
@@ -177,27 +301,28 @@ export class WatchHub {
     }
     assert(revision === this.revision + 1, 'the hub sees every revision in order');
     this.revision = revision;
-    const matched = new Map<Watcher, WatchEvent[]>();
+    const touched: WatchGroup[] = [];
     for (const event of events) {
       assert(event.kv.modRevision === revision, 'events carry the applied revision');
       const keyText = bytesToBinary(event.kv.key);
-      for (const watcher of this.singleKey.get(keyText) ?? []) {
-        this.collect(matched, watcher, event);
-      }
-      for (const watcher of this.ranged) {
-        if (inBounds(watcher.bounds, keyText)) {
-          this.collect(matched, watcher, event);
-        }
+      for (const group of this.singleKey.get(keyText) ?? []) collect(touched, group, event);
+      for (const group of this.ranged) {
+        if (inBounds(group.bounds, keyText)) collect(touched, group, event);
       }
     }
     const readied: number[] = [];
-    // NB: unsynced watchers skip live events (replay reads them from history), and so does a
-    // watcher whose replay already went past `revision` or whose start is in the future.
-    for (const [watcher, mine] of matched) {
-      if (watcher.synced && !watcher.canceled && watcher.nextRevision <= revision) {
-        watcher.nextRevision = revision + 1;
-        if (this.enqueue(watcher, revision, mine)) {
-          readied.push(watcher.id);
+    for (const group of touched) {
+      const mine = group.revisionEvents;
+      group.revisionEvents = null;
+      assert(mine !== null, 'a touched group has events');
+      let bytes = 0;
+      for (const event of mine) bytes += eventBytes(event);
+      // NB: unsynced watchers skip live events (replay reads them from history), and so does
+      // a watcher whose replay already went past `revision` or whose start is in the future.
+      for (const watcher of group.watchers) {
+        if (watcher.synced && !watcher.canceled && watcher.nextRevision <= revision) {
+          watcher.nextRevision = revision + 1;
+          if (this.enqueue(watcher, revision, { events: mine, bytes })) readied.push(watcher.id);
         }
       }
     }
@@ -257,32 +382,16 @@ export class WatchHub {
     return notified.sort((left, right) => left - right);
   }
 
-  private collect(matched: Map<Watcher, WatchEvent[]>, watcher: Watcher, event: WatchEvent): void {
-    if ((event.type === EventType.PUT && watcher.noPut)
-      || (event.type === EventType.DELETE && watcher.noDelete)) {
-      return;
-    }
-    const shaped = watcher.prevKv || event.prevKv === undefined
-      ? event : { type: event.type, kv: event.kv };
-    const list = matched.get(watcher);
-    if (list === undefined) {
-      matched.set(watcher, [shaped]);
-    } else {
-      list.push(shaped);
-    }
-  }
-
   /** Queues one revision's events; cancels the watcher at the bound. True if newly ready. */
-  private enqueue(watcher: Watcher, revision: number, events: WatchEvent[]): boolean {
-    assert(events.length > 0, 'only non-empty revisions are queued');
+  private enqueue(watcher: Watcher, revision: number, run: EventRun): boolean {
+    assert(run.events.length > 0, 'only non-empty revisions are queued');
     const wasIdle = watcher.queue.length === 0;
-    if (!wasIdle && watcher.queuedEvents + events.length > watchEventsBufferedMax) {
+    if (!wasIdle && watcher.queuedEvents + run.events.length > watchEventsBufferedMax) {
       this.cancel(watcher, { cancelReason: storeError('STORE_ERR_WATCHER_TOO_SLOW').message });
       return true;
     }
-    watcher.queue.push(response(watcher, revision, events));
-    watcher.queuedEvents += events.length;
-    this.ready.add(watcher.id);
+    push(watcher, revision, run);
+    if (wasIdle) this.ready.add(watcher.id);
     return wasIdle;
   }
 
@@ -298,17 +407,17 @@ export class WatchHub {
         break;
       }
       const revision = watcher.nextRevision;
-      const matched = new Map<Watcher, WatchEvent[]>();
+      const mine: WatchEvent[] = [];
+      let bytes = 0;
       for (const event of this.history.eventsAt(revision)) {
-        if (inBounds(watcher.bounds, bytesToBinary(event.kv.key))) {
-          this.collect(matched, watcher, event);
+        if (inBounds(watcher.bounds, bytesToBinary(event.kv.key)) && wants(watcher, event)) {
+          mine.push(shape(watcher, event));
+          bytes += eventBytes(event);
         }
       }
-      const mine = matched.get(watcher) ?? [];
       watcher.nextRevision = revision + 1;
       if (mine.length > 0) {
-        watcher.queue.push(response(watcher, revision, mine));
-        watcher.queuedEvents += mine.length;
+        push(watcher, revision, { events: mine, bytes });
         collected += mine.length;
       }
     }
@@ -335,8 +444,8 @@ export class WatchHub {
     watcher.queue.length = 0;
     watcher.queuedEvents = 0;
     watcher.queue.push({
-      ...response(watcher, this.revision, []), canceled: true,
-      compactRevision: reason.compactRevision ?? 0, cancelReason: reason.cancelReason,
+      revision: this.revision, events: [], bytes: 0,
+      cancel: { compactRevision: reason.compactRevision ?? 0, cancelReason: reason.cancelReason },
     });
     this.index(watcher, false);
     this.ready.add(watcher.id);
@@ -344,64 +453,69 @@ export class WatchHub {
 
   private take(watcher: Watcher, eventsMax: number): WatchResponse[] {
     const out: WatchResponse[] = [];
-    // The events of the last merged response, owned here and appended to in place: copying
-    // the whole run at every merge was quadratic (1,000 watchers x 2,000 puts: 22 s with
-    // half the follower's CPU in this loop and the garbage collector, issue 5).
-    let merged: WatchEvent[] | null = null;
     let delivered = 0;
-    let head = watcher.queue[0];
-    while (head !== undefined) {
-      const last = out[out.length - 1];
-      const mergeable = last !== undefined && last.events.length > 0 && head.events.length > 0;
-      if (out.length > 0 && delivered + head.events.length > eventsMax) {
-        break;
+    for (let head = watcher.queue[0]; head !== undefined; head = watcher.queue[0]) {
+      const room = eventsMax - delivered;
+      if (head.events.length > room) {
+        // A merged run that does not fit is cut at a revision boundary (never inside one).
+        const cut = revisionCut(head.events, room, out.length === 0);
+        if (cut === 0) break;
+        if (cut < head.events.length) {
+          const part = head.events.splice(0, cut);
+          for (const event of part) head.bytes -= eventBytes(event);
+          const last = part[part.length - 1]!;
+          out.push(response(watcher, last.kv.modRevision, part));
+          delivered += cut;
+          break;
+        }
       }
       watcher.queue.shift();
-      watcher.queuedEvents -= head.events.length;
       delivered += head.events.length;
-      if (mergeable) {
-        merged ??= [...last.events];
-        for (const event of head.events) merged.push(event);
-        out[out.length - 1] = { ...head, events: merged };
-      } else {
-        merged = null;
-        out.push(head);
-      }
-      head = watcher.queue[0];
+      out.push(toResponse(watcher, head));
     }
+    watcher.queuedEvents -= delivered;
     assert(watcher.queuedEvents >= 0, 'queued event count stays non-negative');
     return out;
   }
 
   private queueProgress(watcher: Watcher): void {
     const last = watcher.queue[watcher.queue.length - 1];
-    if (last !== undefined && last.events.length === 0 && !last.canceled) {
+    if (last !== undefined && last.events.length === 0 && last.cancel === undefined) {
       watcher.queue.pop();
     }
-    watcher.queue.push(response(watcher, this.revision, []));
+    watcher.queue.push({ revision: this.revision, events: [], bytes: 0 });
     this.ready.add(watcher.id);
   }
 
   private index(watcher: Watcher, add: boolean): void {
-    if (!watcher.bounds.single) {
-      if (add) {
-        this.ranged.add(watcher);
+    const key = groupKey(watcher);
+    let group = this.groups.get(key);
+    if (group === undefined) {
+      if (!add) return;
+      group = { key, bounds: watcher.bounds, watchers: new Set(), revisionEvents: null };
+      this.groups.set(key, group);
+      if (watcher.bounds.single) {
+        const set = this.singleKey.get(watcher.bounds.start) ?? new Set<WatchGroup>();
+        set.add(group);
+        this.singleKey.set(watcher.bounds.start, set);
       } else {
-        this.ranged.delete(watcher);
+        this.ranged.add(group);
       }
+    }
+    if (add) {
+      group.watchers.add(watcher);
       return;
     }
-    const key = watcher.bounds.start;
-    const set = this.singleKey.get(key) ?? new Set<Watcher>();
-    if (add) {
-      set.add(watcher);
-      this.singleKey.set(key, set);
-    } else {
-      set.delete(watcher);
-      if (set.size === 0) {
-        this.singleKey.delete(key);
-      }
+    group.watchers.delete(watcher);
+    if (group.watchers.size > 0) return;
+    this.groups.delete(key);
+    if (!watcher.bounds.single) {
+      this.ranged.delete(group);
+      return;
     }
+    const set = this.singleKey.get(watcher.bounds.start);
+    set?.delete(group);
+    if (set?.size === 0) this.singleKey.delete(watcher.bounds.start);
   }
 
   private remove(watcher: Watcher): void {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isValidPeerURL } from '../../src/server/etcd-api/cluster-service.js';
 import { toRangeRequest, toTxnRequest, toWatchRequest } from '../../src/server/etcd-api/decode.js';
 import { EtcdError } from '../../src/server/etcd-api/errors.js';
-import { etcdRoot, type WireMessage } from '../../src/server/etcd-api/proto.js';
+import { etcdRoot, serverMethod, type WireMessage } from '../../src/server/etcd-api/proto.js';
 import {
   buildSnapshotFile, readSnapshotFile, snapshotFileAlignmentBytes,
 } from '../../src/server/etcd-api/snapshot-file.js';
@@ -78,6 +78,36 @@ describe('request decoding', () => {
     expect(toWatchRequest(wire('WatchRequest', { cancelRequest: { watchId: 3 } })))
       .toEqual({ kind: 'cancel', watchId: 3 });
     expect(toWatchRequest(wire('WatchRequest', {})).kind).toBe('empty');
+  });
+});
+
+describe('WatchResponse encoding', () => {
+  const responseType = etcdRoot.lookupType('etcdserverpb.WatchResponse');
+  const serialize = serverMethod('Watch', 'Watch', toWatchRequest).responseSerialize;
+  const plain = (bytes: Uint8Array): unknown => responseType.toObject(responseType.decode(bytes),
+    { longs: Number, defaults: true, bytes: String });
+  const kv = (key: string, revision: number, value: string): object => ({
+    key: Buffer.from(key), createRevision: 2, modRevision: revision, version: revision - 1,
+    value: Buffer.from(value), lease: 0 });
+  const header = (revision: number): object => ({
+    clusterId: 2 ** 50 + 3, memberId: 77, revision, raftTerm: 4 });
+  const base = { created: false, canceled: false, compactRevision: 0, cancelReason: '',
+    fragment: false };
+  const put = { type: 0, kv: kv('a', 5, 'x'.repeat(300)) };
+  const del = { type: 1, kv: { ...kv('b', 6, ''), createRevision: 0, version: 0 },
+    prevKv: kv('b', 4, 'old') };
+
+  it.each([
+    ['events, watch id 0', { ...base, header: header(6), watchId: 0, events: [put, del] }],
+    ['events, big watch id', { ...base, header: header(6), watchId: 2 ** 40 + 1,
+      events: [del, put, put] }],
+    ['created', { ...base, header: header(1), watchId: 3, created: true, events: [] }],
+    ['canceled with a reason', { ...base, header: header(9), watchId: 3, canceled: true,
+      compactRevision: 7, cancelReason: 'compacted', events: [] }],
+    ['progress', { ...base, header: header(9), watchId: -1, events: [] }],
+  ])('decodes what protobufjs would encode: %s', (_name, response) => {
+    const reference = responseType.encode(responseType.fromObject(response)).finish();
+    expect(plain(serialize(response))).toEqual(plain(reference));
   });
 });
 

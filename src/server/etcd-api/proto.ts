@@ -158,22 +158,86 @@ function keyValueType(): protobuf.Type {
   return keyValueTypeCache;
 }
 
+/** The WatchResponse fields the fast path reads (plain objects from the watch stream). */
+interface WireWatchResponse {
+  readonly header?: { clusterId: number; memberId: number; revision: number; raftTerm: number };
+  readonly watchId?: number;
+  readonly created?: boolean;
+  readonly canceled?: boolean;
+  readonly compactRevision?: number;
+  readonly cancelReason?: string;
+  readonly fragment?: boolean;
+  readonly events?: WireEvent[];
+}
+
+const watchHeaderField = 1;
+const watchIdField = 2;
+/** The last encoded ResponseHeader: consecutive responses to many watchers share it. */
+let headerCache: { key: string; bytes: Uint8Array } | null = null;
+
+function encodeHeader(header: NonNullable<WireWatchResponse['header']>): Uint8Array {
+  const key = `${header.clusterId}:${header.memberId}:${header.revision}:${header.raftTerm}`;
+  if (headerCache?.key !== key) {
+    headerCacheType ??= etcdRoot.lookupType('etcdserverpb.ResponseHeader');
+    headerCache = { key, bytes: headerCacheType.encode(header).finish() };
+  }
+  return headerCache.bytes;
+}
+let headerCacheType: protobuf.Type | null = null;
+
+function varintLength(value: number): number {
+  let length = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) length += 1;
+  return length;
+}
+
+function writeVarint(out: Buffer, offset: number, value: number): number {
+  let at = offset;
+  let rest = value;
+  while (rest >= 0x80) {
+    out[at++] = (rest % 0x80) | 0x80;
+    rest = Math.floor(rest / 0x80);
+  }
+  out[at++] = rest;
+  return at;
+}
+
+function writeField(out: Buffer, offset: number, field: number, bytes: Uint8Array): number {
+  let at = writeVarint(out, offset, (field << 3) | 2);
+  at = writeVarint(out, at, bytes.length);
+  out.set(bytes, at);
+  return at + bytes.length;
+}
+
 /**
- * Encodes a WatchResponse with each event encoded ONCE however many watchers receive it:
- * the fields other than `events` go through protobufjs, then every event is appended as
- * field 11 from a cache keyed by the (shared) event and KeyValue objects. Protobuf allows
- * fields in any order, so the bytes decode exactly as a plain encoding would.
+ * Encodes a WatchResponse with each event encoded ONCE however many watchers receive it.
+ * An events response (the hot path: thousands of watchers x every revision) is written by
+ * hand into one buffer: the header (shared per revision), the watch id, then every event as
+ * field 11 from a cache keyed by the (shared) event and KeyValue objects. Anything else
+ * (created, canceled, progress) goes through protobufjs. Both decode the same.
  */
 function encodeWatchResponse(type: protobuf.Type, value: object): Buffer {
-  const events = (value as { events?: WireEvent[] }).events ?? [];
-  if (events.length === 0) return toBuffer(type.encode(value).finish());
-  const writer = protobuf.Writer.create();
-  const base = type.encode({ ...value, events: [] }).finish();
-  for (const event of events) writer.uint32((watchEventField << 3) | 2).bytes(encodeEvent(event));
-  const tail = writer.finish();
-  const out = Buffer.allocUnsafe(base.length + tail.length);
-  out.set(base, 0);
-  out.set(tail, base.length);
+  const response: WireWatchResponse = value;
+  const events = response.events ?? [];
+  const watchId = response.watchId ?? 0;
+  if (events.length === 0 || response.header === undefined || response.created === true
+    || response.canceled === true || (response.compactRevision ?? 0) !== 0
+    || (response.cancelReason ?? '') !== '' || response.fragment === true
+    || !Number.isSafeInteger(watchId) || watchId < 0) {
+    return toBuffer(type.encode(value).finish());
+  }
+  const header = encodeHeader(response.header);
+  const encoded = events.map(encodeEvent);
+  let size = 1 + varintLength(header.length) + header.length;
+  if (watchId !== 0) size += 1 + varintLength(watchId);
+  for (const event of encoded) size += 1 + varintLength(event.length) + event.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = writeField(out, 0, watchHeaderField, header);
+  if (watchId !== 0) {
+    at = writeVarint(out, at, watchIdField << 3);
+    at = writeVarint(out, at, watchId);
+  }
+  for (const event of encoded) at = writeField(out, at, watchEventField, event);
   return out;
 }
 
