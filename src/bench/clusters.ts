@@ -81,6 +81,12 @@ export abstract class BenchCluster {
       ? [] : [residentMemoryMb(member.pid)]));
   }
 
+  /** CPU time (user + system, all threads) the running members have used so far, s. */
+  cpuSeconds(): number {
+    return this.members.reduce((sum, member) => sum + (member?.pid === undefined
+      || !isAlive(member) ? 0 : processCpuSeconds(member.pid)), 0);
+  }
+
   /** Stops every member (SIGTERM, then SIGKILL), by PID. */
   async stop(): Promise<void> {
     await Promise.all(this.members.map(async (member) => {
@@ -104,6 +110,20 @@ export function leaderIndex(endpoints: readonly string[],
   const index = endpoints.findIndex((endpoint) =>
     statuses.get(endpoint)?.header.memberId === leader);
   return index < 0 ? null : index;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const userHz = 100;
+
+/** Reads utime + stime of `pid` (every thread) from /proc/<pid>/stat, seconds. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // NB: fields after the command name, which sits in parentheses and may contain spaces;
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  if (!Number.isFinite(ticks)) throw new Error(`unreadable /proc/${pid}/stat`);
+  return ticks / userHz;
 }
 
 /** Reads VmRSS of `pid` from /proc, MB (MiB). */

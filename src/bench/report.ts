@@ -19,6 +19,7 @@ export const ceilingWorkloads: readonly CeilingWorkload[] =
 export type MetricId =
   | 'putSequentialP50Ms' | 'putSequentialP99Ms'
   | 'put16PerS' | 'put16P99Ms' | 'put64PerS' | 'put64P99Ms' | 'put256PerS' | 'put256P99Ms'
+  | 'put256CpuUs'
   | 'rangeLinearizableFollowerPerS' | 'rangeSerializableFollowerPerS'
   | 'watch100FanoutS' | 'watch1000FanoutS'
   | 'failoverMs' | 'rssIdleMb' | 'rssLoadedMb' | 'startToLeaderMs';
@@ -27,7 +28,7 @@ export type MetricId =
 export interface MetricDefinition {
   readonly id: MetricId;
   readonly label: string;
-  readonly unit: 'ms' | 'req/s' | 's' | 'MB';
+  readonly unit: 'ms' | 'req/s' | 's' | 'MB' | 'us';
   /** Which direction is better; decides the ratio's orientation. */
   readonly better: 'higher' | 'lower';
   /** The ceiling figure this metric is compared with, when the generator bounds it. */
@@ -47,6 +48,8 @@ export const metricDefinitions: readonly MetricDefinition[] = [
     { id: `put${inflight}P99Ms`, label: `put latency p99, ${inflight} in flight`, unit: 'ms',
       better: 'lower', ceiling: { workload: `put${inflight}`, field: 'p99Ms' } },
   ]),
+  { id: 'put256CpuUs', label: 'CPU per put, all 3 members, 256 in flight', unit: 'us',
+    better: 'lower' },
   { id: 'rangeLinearizableFollowerPerS', label: 'linearizable range, follower, 64 in flight',
     unit: 'req/s', better: 'higher', ceiling: { workload: 'range64', field: 'requestsPerS' } },
   { id: 'rangeSerializableFollowerPerS', label: 'serializable range, follower, 64 in flight',
@@ -145,6 +148,7 @@ export function formatValue(value: number | null, unit: MetricDefinition['unit']
     case 'ms': return `${value.toFixed(2)} ms`;
     case 's': return `${value.toFixed(2)} s`;
     case 'MB': return `${value.toFixed(1)} MB`;
+    case 'us': return `${Math.round(value).toLocaleString('en-US')} µs`;
   }
 }
 

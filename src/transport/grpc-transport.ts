@@ -164,16 +164,23 @@ export class GRPCTransport {
     return [...this.peers.keys()];
   }
 
-  /** Queues messages for their targets; messages to unknown peers are dropped. */
+  /**
+   * Queues messages for their targets and writes them to the streams now, one frame per
+   * target for the whole call (messages to unknown peers are dropped). Writing here rather
+   * than on a later turn saves an event-loop turn on every hop of the commit path.
+   */
   send(messages: readonly Message[]): void {
+    const touched = new Set<PeerSender>();
     for (const message of messages) {
       const peer = this.peers.get(message.to);
       if (peer === undefined) {
         this.stats.droppedMessages++;
         continue;
       }
-      peer.enqueue(message);
+      peer.enqueue(message, false);
+      touched.add(peer);
     }
+    for (const peer of touched) peer.flush();
   }
 
   /** Stops every stream and the server. */
@@ -271,7 +278,8 @@ class PeerSender {
     private readonly stats: TransportStats,
   ) {}
 
-  enqueue(message: Message): void {
+  /** Queues `message`; `schedule` false leaves the write to a flush() by the caller. */
+  enqueue(message: Message, schedule = true): void {
     const bytes = messageBytes(message);
     const messagesMax = this.options.queueMessagesMax ?? 4096;
     const bytesMax = this.options.queueBytesMax ?? 64 * 1024 * 1024;
@@ -281,7 +289,12 @@ class PeerSender {
     }
     this.queue.push(message);
     this.queuedBytes += bytes;
-    this.schedulePump();
+    if (schedule) this.schedulePump();
+  }
+
+  /** Writes what is queued now (as far as the stream takes it). */
+  flush(): void {
+    this.pump();
   }
 
   /**

@@ -13,6 +13,7 @@ import {
 import type { Ceilings, MetricDefinition, MetricId } from '../../src/bench/report.js';
 import { median, medianOrNull, percentile, summarizeLoad } from '../../src/bench/stats.js';
 import { planKVBench } from '../../src/bench/plan.js';
+import { processCpuSeconds } from '../../src/bench/clusters.js';
 import { AssertionError } from '../../src/util/assert.js';
 
 const definition = (id: MetricId): MetricDefinition =>
@@ -112,9 +113,25 @@ describe('table rendering', () => {
 
   it.each([
     [1234.6, 'req/s', '1,235/s'], [1.234, 'ms', '1.23 ms'], [0.5, 's', '0.50 s'],
-    [12.34, 'MB', '12.3 MB'], [null, 'ms', 'n/a'],
+    [12.34, 'MB', '12.3 MB'], [1234.4, 'us', '1,234 µs'], [null, 'ms', 'n/a'],
   ] as const)('formats %s %s as %s', (value, unit, text) => {
     expect(formatValue(value, unit)).toBe(text);
+  });
+});
+
+describe('process CPU time', () => {
+  it('reads this process\'s CPU seconds from /proc and sees them grow with work', () => {
+    const before = processCpuSeconds(process.pid);
+    // Spin until 50 ms of CPU are counted, bounded by 10 s of wall time (a reading that never
+    // moves, or moves by nonsense, fails).
+    const start = performance.now();
+    let after = before;
+    for (let i = 0; i < 1e9 && after - before < 0.05 && performance.now() - start < 10_000; i++) {
+      if (i % 100_000 === 0) after = processCpuSeconds(process.pid);
+    }
+    expect(after - before).toBeGreaterThanOrEqual(0.05);
+    expect(after - before).toBeLessThan(1);
+    expect(performance.now() - start).toBeLessThan(10_000);
   });
 });
 
