@@ -92,6 +92,39 @@ function response(watcher: Watcher, revision: number, events: WatchEvent[]): Wat
   };
 }
 
+/**
+ * EventShapes builds the two forms of one event that watchers receive, each once and only
+ * when first needed: without prevKv, and with it. Reading `prevKv` may read a value
+ * (store/key-index IndexEvent), so it is done only for a watcher that asked for it, and
+ * right away: the event MUST NOT outlive the next apply with an unread prevKv.
+ */
+class EventShapes {
+  private plain: WatchEvent | null = null;
+  private full: WatchEvent | null = null;
+
+  constructor(private readonly event: WatchEvent) {}
+
+  /** The event's type. */
+  get type(): WatchEvent['type'] {
+    return this.event.type;
+  }
+
+  /** Returns the event as a watcher with or without prevKv receives it. */
+  shaped(prevKv: boolean): WatchEvent {
+    const event = this.event;
+    if (!prevKv) {
+      this.plain ??= { type: event.type, kv: event.kv };
+      return this.plain;
+    }
+    if (this.full === null) {
+      const previous = event.prevKv;
+      this.full = previous === undefined
+        ? this.shaped(false) : { type: event.type, kv: event.kv, prevKv: previous };
+    }
+    return this.full;
+  }
+}
+
 function inBounds(bounds: KeyBounds, keyText: string): boolean {
   if (bounds.single) {
     return keyText === bounds.start;
@@ -181,12 +214,13 @@ export class WatchHub {
     for (const event of events) {
       assert(event.kv.modRevision === revision, 'events carry the applied revision');
       const keyText = bytesToBinary(event.kv.key);
+      const shapes = new EventShapes(event);
       for (const watcher of this.singleKey.get(keyText) ?? []) {
-        this.collect(matched, watcher, event);
+        this.collect(matched, watcher, shapes);
       }
       for (const watcher of this.ranged) {
         if (inBounds(watcher.bounds, keyText)) {
-          this.collect(matched, watcher, event);
+          this.collect(matched, watcher, shapes);
         }
       }
     }
@@ -257,13 +291,13 @@ export class WatchHub {
     return notified.sort((left, right) => left - right);
   }
 
-  private collect(matched: Map<Watcher, WatchEvent[]>, watcher: Watcher, event: WatchEvent): void {
-    if ((event.type === EventType.PUT && watcher.noPut)
-      || (event.type === EventType.DELETE && watcher.noDelete)) {
+  private collect(matched: Map<Watcher, WatchEvent[]>, watcher: Watcher,
+    shapes: EventShapes): void {
+    if ((shapes.type === EventType.PUT && watcher.noPut)
+      || (shapes.type === EventType.DELETE && watcher.noDelete)) {
       return;
     }
-    const shaped = watcher.prevKv || event.prevKv === undefined
-      ? event : { type: event.type, kv: event.kv };
+    const shaped = shapes.shaped(watcher.prevKv);
     const list = matched.get(watcher);
     if (list === undefined) {
       matched.set(watcher, [shaped]);
@@ -301,7 +335,7 @@ export class WatchHub {
       const matched = new Map<Watcher, WatchEvent[]>();
       for (const event of this.history.eventsAt(revision)) {
         if (inBounds(watcher.bounds, bytesToBinary(event.kv.key))) {
-          this.collect(matched, watcher, event);
+          this.collect(matched, watcher, new EventShapes(event));
         }
       }
       const mine = matched.get(watcher) ?? [];
