@@ -24,6 +24,7 @@ import { makeRaftConfig } from '../raft/config.js';
 import { ConfChangeType, DropReason, MessageType, Role } from '../raft/types.js';
 import type { ConfChange, Message, NodeId, Ready } from '../raft/types.js';
 import { StorageError } from '../storage/errors.js';
+import type { ValueStore } from '../store/value-store.js';
 import type { RaftStorage, LoadedState } from '../storage/raft-storage.js';
 import type { Logger } from '../util/logger.js';
 import { SeededRandom } from '../util/prng.js';
@@ -59,6 +60,8 @@ export interface PeerOptions {
   readonly proposalsPendingMax: number;
   /** Messages waiting in the inbox at most (default 100,000); beyond: dropped. */
   readonly inboxMessagesMax: number;
+  /** Where the store keeps its values (storage/value-file); default: in memory. */
+  readonly values?: ValueStore;
   /** Called after each applied batch and role change (for controllers, status, leases). */
   readonly onStateChange?: () => void;
   /**
@@ -159,7 +162,8 @@ export class Peer {
     const persisted = withCommitAtLeast(loaded.persisted, appliedIndex);
     // The state as of the snapshot; Raft hands the committed entries after it back to the
     // loop as committed entries, which re-applies them (see the module comment).
-    this.stateMachine = new StateMachine(options.memberId);
+    this.stateMachine = new StateMachine(options.memberId,
+      options.values === undefined ? {} : { values: options.values });
     if (snapshot !== null) this.stateMachine.restore(snapshot.data);
     this.raft = new RaftNode(makeRaftConfig({
       id: options.memberId, electionTicks: options.electionTicks, heartbeatTicks: 1,
@@ -333,9 +337,10 @@ export class Peer {
   }
 
   private crashStop(error: unknown): void {
-    if (!(error instanceof StorageError)) {
-      // A bug (an assertion or anything unexpected): crash-only, with the stack, so the
-      // process restarts from its durable state instead of limping on (STYLE §4).
+    if (!(error instanceof StorageError) || error.code === 'STORAGE_ERR_VALUE_FILE') {
+      // A bug (an assertion or anything unexpected), or a failed value cache, which the
+      // restart rebuilds: crash-only, with the stack, so the process restarts from its
+      // durable state instead of limping on (STYLE §4).
       setImmediate(() => {
         throw error;
       });
