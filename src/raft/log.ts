@@ -14,7 +14,7 @@
  * applied before it is durable locally.
  */
 import { assert, assertSafeIndex } from '../util/assert.js';
-import type { Entry, Snapshot, SnapshotMeta } from './types.js';
+import type { Entry, Snapshot, SnapshotData, SnapshotMeta } from './types.js';
 
 /** The empty snapshot every log starts from when it has none. */
 export const emptySnapshotMeta: SnapshotMeta = {
@@ -28,7 +28,7 @@ export class RaftLog {
   /** Metadata of the newest snapshot; entries start right after it. */
   snapshotMeta: SnapshotMeta;
   /** Data of the newest snapshot, kept to send to followers that fall behind it. */
-  snapshotData: Uint8Array | null;
+  snapshotData: SnapshotData | null;
   /** A snapshot received from the leader that the shell must persist and apply. */
   pendingSnapshot: Snapshot | null = null;
   /**
@@ -200,7 +200,7 @@ export class RaftLog {
    * Records the application's snapshot at `meta.index` and drops the entries at or below
    * `compactIndex` (at most the snapshot index; entries in between stay for followers).
    */
-  compact(meta: SnapshotMeta, data: Uint8Array, compactIndex: number): void {
+  compact(meta: SnapshotMeta, data: SnapshotData, compactIndex: number): void {
     assert(meta.index <= this.applied, 'cannot compact beyond the applied index');
     assert(meta.index > this.snapshotMeta.index, 'snapshots must move forward');
     assert(this.termAt(meta.index) === meta.term, 'snapshot term must match the log');

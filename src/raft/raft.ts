@@ -26,7 +26,7 @@ import {
 } from './types.js';
 import type {
   ConfChange, Entry, HardState, Membership, Message, NodeId, ProposeResult, ReadState, Ready,
-  Snapshot, SnapshotChunk, SoftState,
+  Snapshot, SnapshotChunk, SnapshotData, SoftState,
 } from './types.js';
 import { isValidMessage } from './validate.js';
 
@@ -278,7 +278,7 @@ export class RaftNode {
    * MUST have persisted the snapshot BEFORE calling this; followers that fall behind the
    * kept entries receive the snapshot through InstallSnapshot.
    */
-  compact(index: number, data: Uint8Array, retainEntries = 0): void {
+  compact(index: number, data: SnapshotData, retainEntries = 0): void {
     this.assertNotInReady();
     assertSafeIndex(index, 'compact index');
     assert(index <= this.log.applied, 'compact beyond the applied index');
@@ -287,6 +287,22 @@ export class RaftNode {
     this.log.compact(this.snapshotMetaFor(index), data, Math.max(0, index - retainEntries));
     const keep = this.membershipHistory.filter((record) => record.index > index);
     this.membershipHistory = [{ index, membership: this.membershipAt(index) }, ...keep];
+  }
+
+  /**
+   * Replaces the data held for the current snapshot, at `index`, with `data`: the same bytes
+   * in another form, typically a stand-in that reads the copy the shell stored on disk once
+   * a received snapshot is durable (see SnapshotData). Returns false, changing nothing, when
+   * the current snapshot is no longer the one at `index`.
+   */
+  replaceSnapshotData(index: number, data: SnapshotData): boolean {
+    this.assertNotInReady();
+    assertSafeIndex(index, 'snapshot index');
+    const current = this.log.snapshotData;
+    if (this.log.snapshotMeta.index !== index || current === null) return false;
+    assert(current.byteLength === data.byteLength, 'replacement snapshot data has its size');
+    this.log.snapshotData = data;
+    return true;
   }
 
   // ------------------------------------------------------------------ Ready
@@ -993,12 +1009,14 @@ export class RaftNode {
       // A newer snapshot replaced the one in transfer: start over with it.
       pr.becomeSnapshot(this.log.snapshotMeta.index);
     }
-    const offset = Math.min(pr.snapshotOffset, data.length);
-    const end = Math.min(offset + this.config.snapshotChunkBytes, data.length);
+    const offset = Math.min(pr.snapshotOffset, data.byteLength);
+    const end = Math.min(offset + this.config.snapshotChunkBytes, data.byteLength);
+    const chunk = data.subarray(offset, end);
+    assert(chunk.length === end - offset, 'snapshot data returns the piece asked for');
     this.send(MessageType.Snapshot, to, {
       snapshot: {
-        meta: this.log.snapshotMeta, offset, totalBytes: data.length,
-        data: data.subarray(offset, end), done: end === data.length,
+        meta: this.log.snapshotMeta, offset, totalBytes: data.byteLength,
+        data: chunk, done: end === data.byteLength,
       },
     });
   }

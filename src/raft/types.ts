@@ -71,10 +71,25 @@ export interface SnapshotMeta {
   readonly membership: Membership;
 }
 
+/**
+ * SnapshotData is a snapshot's opaque bytes as the core sees them: a length, and a way to
+ * read a piece. A Uint8Array is one. A shell may instead pass a stand-in that reads the piece
+ * from the snapshot it stored on disk, so the bytes need not stay in memory between the
+ * (rare) transfers to followers that fell behind (issue 5: ~40 MB per peer at 100k keys).
+ * Such a stand-in MUST be synchronous, MUST return the same bytes on every call, and MUST
+ * stay readable while the core holds it; the core only reads pieces of at most
+ * `snapshotChunkBytes`, and never keeps the result beyond the message it goes into.
+ */
+export interface SnapshotData {
+  readonly byteLength: number;
+  /** Returns bytes [start, end), as Uint8Array#subarray does. */
+  subarray(start: number, end: number): Uint8Array;
+}
+
 /** Snapshot is the application state at `meta.index`, with its opaque data. */
 export interface Snapshot {
   readonly meta: SnapshotMeta;
-  readonly data: Uint8Array;
+  readonly data: SnapshotData;
 }
 
 /** MessageType enumerates every Raft message the core sends or accepts. */

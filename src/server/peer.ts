@@ -22,8 +22,10 @@ import { RaftNode } from '../raft/raft.js';
 import type { PersistedState, RaftStatus } from '../raft/raft.js';
 import { makeRaftConfig } from '../raft/config.js';
 import { ConfChangeType, DropReason, MessageType, Role } from '../raft/types.js';
-import type { ConfChange, Message, NodeId, Ready } from '../raft/types.js';
+import type { ConfChange, Message, NodeId, Ready, SnapshotData } from '../raft/types.js';
 import { StorageError } from '../storage/errors.js';
+import type { ValueStore } from '../store/value-store.js';
+import { closeSnapshotData } from '../storage/raft-storage.js';
 import type { RaftStorage, LoadedState } from '../storage/raft-storage.js';
 import type { Logger } from '../util/logger.js';
 import { SeededRandom } from '../util/prng.js';
@@ -59,6 +61,8 @@ export interface PeerOptions {
   readonly proposalsPendingMax: number;
   /** Messages waiting in the inbox at most (default 100,000); beyond: dropped. */
   readonly inboxMessagesMax: number;
+  /** Where the store keeps its values (storage/value-file); default: in memory. */
+  readonly values?: ValueStore;
   /** Called after each applied batch and role change (for controllers, status, leases). */
   readonly onStateChange?: () => void;
   /**
@@ -139,7 +143,14 @@ export class Peer {
   /** True while a snapshot's disk write is in flight (one at a time). */
   private snapshotInFlight = false;
   /** A snapshot now on disk whose in-memory compaction is due (see maybeCompact). */
-  private snapshotWritten: { index: number; data: Uint8Array; retain: number } | null = null;
+  private snapshotWritten: { index: number; data: SnapshotData; retain: number } | null = null;
+  /**
+   * The snapshot data the Raft core holds, as this loop handed it over: stored data (a file
+   * read a piece at a time) is closed once the core no longer holds it.
+   */
+  private heldSnapshot: SnapshotData | null;
+  /** A snapshot received from the leader and stored, whose in-memory data may now go. */
+  private installedSnapshotIndex: number | null = null;
   private stopped = false;
   private loopDone: Promise<void> = Promise.resolve();
   private tickTimer: NodeJS.Timeout | null = null;
@@ -159,8 +170,10 @@ export class Peer {
     const persisted = withCommitAtLeast(loaded.persisted, appliedIndex);
     // The state as of the snapshot; Raft hands the committed entries after it back to the
     // loop as committed entries, which re-applies them (see the module comment).
-    this.stateMachine = new StateMachine(options.memberId);
+    this.stateMachine = new StateMachine(options.memberId,
+      options.values === undefined ? {} : { values: options.values });
     if (snapshot !== null) this.stateMachine.restore(snapshot.data);
+    this.heldSnapshot = snapshot?.data ?? null;
     this.raft = new RaftNode(makeRaftConfig({
       id: options.memberId, electionTicks: options.electionTicks, heartbeatTicks: 1,
       random: new SeededRandom(options.memberId ^ Date.now()), logger: options.logger,
@@ -202,6 +215,10 @@ export class Peer {
       this.pending.delete(requestId);
     }
     this.reads.failAll(etcdError('ETCD_ERR_STOPPED'));
+    closeSnapshotData(this.heldSnapshot);
+    closeSnapshotData(this.snapshotWritten?.data);
+    this.heldSnapshot = null;
+    this.snapshotWritten = null;
   }
 
   /** Queues messages from peers (dropped beyond the bound: Raft re-sends). */
@@ -333,9 +350,10 @@ export class Peer {
   }
 
   private crashStop(error: unknown): void {
-    if (!(error instanceof StorageError)) {
-      // A bug (an assertion or anything unexpected): crash-only, with the stack, so the
-      // process restarts from its durable state instead of limping on (STYLE §4).
+    if (!(error instanceof StorageError) || error.code === 'STORAGE_ERR_VALUE_FILE') {
+      // A bug (an assertion or anything unexpected), or a failed value cache, which the
+      // restart rebuilds: crash-only, with the stack, so the process restarts from its
+      // durable state instead of limping on (STYLE §4).
       setImmediate(() => {
         throw error;
       });
@@ -353,6 +371,7 @@ export class Peer {
 
   private processInputs(): void {
     this.maybeCompact();
+    this.maybeReleaseInstalledSnapshot();
     for (const message of this.inbox.splice(0)) this.raft.step(message);
     this.leaderLoss.handleReports(this.raft);
     for (; this.pendingTicks > 0; this.pendingTicks--) {
@@ -415,7 +434,13 @@ export class Peer {
       }
     }
     this.options.transport.send(late);
-    if (ready.snapshot !== null) this.stateMachine.restore(ready.snapshot.data);
+    if (ready.snapshot !== null) {
+      this.stateMachine.restore(ready.snapshot.data);
+      // The core now holds the received bytes (in memory) instead of what it held before.
+      closeSnapshotData(this.heldSnapshot);
+      this.heldSnapshot = ready.snapshot.data;
+      this.installedSnapshotIndex = ready.snapshot.meta.index;
+    }
     if (ready.committedEntries.length > 0) {
       const batch = this.stateMachine.applyEntries(ready.committedEntries, this.raft.membership());
       for (const [requestId, result] of batch.results) this.settle(requestId, { result });
@@ -467,7 +492,10 @@ export class Peer {
     const applied = this.raft.appliedIndex();
     if (applied - this.raft.snapshotMeta().index < this.options.snapshotEntries) return;
     const meta = this.raft.snapshotMetaFor(applied);
-    const data = this.stateMachine.snapshotData();
+    // Encoded straight into the storage's file, a chunk at a time: never one array in memory.
+    const data = this.options.storage.stageSnapshot((write) => {
+      this.stateMachine.snapshotTo(write);
+    });
     // Entries just behind the snapshot stay, so a follower a little behind catches up from
     // the log rather than by a whole snapshot (etcd keeps 5,000: SnapshotCatchUpEntries).
     const retain = Math.min(snapshotCatchUpEntriesMax,
@@ -480,7 +508,10 @@ export class Peer {
         this.snapshotWritten = { index: meta.index, data, retain };
         this.poke();
       },
-      (error: unknown) => this.crashStop(error));
+      (error: unknown) => {
+        closeSnapshotData(data);
+        this.crashStop(error);
+      });
   }
 
   /** Compacts the in-memory log to the snapshot written last, if any (between Readys). */
@@ -491,10 +522,32 @@ export class Peer {
     this.snapshotInFlight = false;
     // A snapshot installed from the leader meanwhile supersedes ours (storage holds it, as
     // it was written later); the in-memory log is already compacted past ours then.
-    if (written.index <= this.raft.snapshotMeta().index) return;
+    if (written.index <= this.raft.snapshotMeta().index) {
+      closeSnapshotData(written.data);
+      return;
+    }
     this.raft.compact(written.index, written.data, written.retain);
-    this.options.logger.info({ index: written.index, bytes: written.data.length },
+    closeSnapshotData(this.heldSnapshot);
+    this.heldSnapshot = written.data;
+    this.options.logger.info({ index: written.index, bytes: written.data.byteLength },
       'snapshot taken');
+  }
+
+  /**
+   * Once a snapshot received from the leader is stored, hands the core the stored copy
+   * (read from disk a piece at a time) in place of the received bytes, which then go.
+   */
+  private maybeReleaseInstalledSnapshot(): void {
+    const index = this.installedSnapshotIndex;
+    if (index === null) return;
+    this.installedSnapshotIndex = null;
+    const stored = this.options.storage.openSnapshot();
+    if (stored === null) return;
+    if (stored.meta.index === index && this.raft.replaceSnapshotData(index, stored.data)) {
+      this.heldSnapshot = stored.data;
+    } else {
+      stored.data.close();
+    }
   }
 
 }

@@ -6,12 +6,14 @@
  * leadership first).
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../util/logger.js';
 import { bootstrapState, joinerState } from '../raft/membership.js';
 import { Role } from '../raft/types.js';
 import { StorageError } from '../storage/errors.js';
 import { FailpointStorage, failpointsEnvVar, parseFailpoints } from '../storage/failpoints.js';
 import { LevelStorage } from '../storage/level-storage.js';
+import { ValueFile } from '../storage/value-file.js';
 import { walSegmentBytesDefault } from '../storage/wal.js';
 import type { ClusterIdentity, LoadedState, RaftStorage } from '../storage/raft-storage.js';
 import { GRPCTransport } from '../transport/grpc-transport.js';
@@ -229,8 +231,11 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
     listen: config.peerListen, logger, onMessages: (messages) => peer?.receive(messages),
     onPeerUnreachable: (id) => peer?.reportUnreachable(id),
   });
+  // The store's values live in files read through the page cache, out of the heap
+  // (storage/value-file); they are a cache the restore below rebuilds.
+  const values = new ValueFile(join(config.dataDir, 'values'));
   peer = new Peer({
-    memberId: identity.memberId, storage, transport, logger, tickMs: config.tickMs,
+    memberId: identity.memberId, storage, transport, logger, tickMs: config.tickMs, values,
     electionTicks: config.electionTicks, snapshotEntries: config.snapshotEntries,
     requestTimeoutMs: config.requestTimeoutMs, proposalsPendingMax: 10_000,
     inboxMessagesMax: 100_000, onStateChange: () => syncPeers(),
@@ -280,6 +285,7 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
       await running.stop();
       await transport.stop();
       await storage.close();
+      values.close();
     },
   };
 }

@@ -11,7 +11,9 @@
 import { applyConfChange, decodeConfChange } from '../raft/membership.js';
 import { EntryType } from '../raft/types.js';
 import type { Entry, Membership } from '../raft/types.js';
+import type { ByteSource } from '../store/chunks.js';
 import { MVCCStore } from '../store/mvcc-store.js';
+import type { ValueStore } from '../store/value-store.js';
 import { WatchHub } from '../store/watch-hub.js';
 import { decodeCommand } from './command-codec.js';
 import type { ReplicatedOp } from './command-codec.js';
@@ -28,29 +30,32 @@ export interface AppliedBatch {
 
 const snapshotMagic = 0x43524e31; // "CRN1"
 
-/** Encodes the full state (members and store) as Raft snapshot data. */
-export function encodeSnapshotData(members: readonly MemberRecord[], store: Uint8Array):
-  Uint8Array {
+/**
+ * Snapshot data layout: u32 magic "CRN1" | u32 length | the member registry as JSON | the
+ * store's snapshot (store/rows). Both directions stream, so the whole snapshot is never one
+ * array in memory.
+ */
+function writeSnapshotData(members: readonly MemberRecord[], store: MVCCStore,
+  sink: (chunk: Uint8Array) => void): number {
   const membersBytes = Buffer.from(JSON.stringify(members));
-  const data = Buffer.allocUnsafe(8 + membersBytes.length + store.length);
-  data.writeUInt32BE(snapshotMagic, 0);
-  data.writeUInt32BE(membersBytes.length, 4);
-  data.set(membersBytes, 8);
-  data.set(store, 8 + membersBytes.length);
-  return data;
+  const header = Buffer.allocUnsafe(8);
+  header.writeUInt32BE(snapshotMagic, 0);
+  header.writeUInt32BE(membersBytes.length, 4);
+  sink(header);
+  sink(membersBytes);
+  return 8 + membersBytes.length + store.snapshotTo(sink);
 }
 
-/** Decodes snapshot data; throws when it is not Coracle snapshot data. */
-export function decodeSnapshotData(data: Uint8Array): { members: MemberRecord[];
-  store: Uint8Array } {
-  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (buffer.length < 8 || buffer.readUInt32BE(0) !== snapshotMagic) {
+/** Reads the member registry of snapshot data; returns it and where the store's part starts. */
+function readSnapshotMembers(data: ByteSource): { members: MemberRecord[]; storeStart: number } {
+  const header = Buffer.from(data.subarray(0, Math.min(8, data.byteLength)));
+  if (header.length < 8 || header.readUInt32BE(0) !== snapshotMagic) {
     throw new Error('not a Coracle snapshot');
   }
-  const membersLength = buffer.readUInt32BE(4);
-  const members = JSON.parse(buffer.subarray(8, 8 + membersLength).toString('utf8')) as
-    MemberRecord[];
-  return { members, store: buffer.subarray(8 + membersLength) };
+  const membersLength = header.readUInt32BE(4);
+  const membersBytes = Buffer.from(data.subarray(8, 8 + membersLength));
+  const members = JSON.parse(membersBytes.toString('utf8')) as MemberRecord[];
+  return { members, storeStart: 8 + membersLength };
 }
 
 /** StateMachine applies committed entries to the store, the hub and the member registry. */
@@ -60,9 +65,13 @@ export class StateMachine {
   members: MemberRegistry;
   readonly subscriptions: WatchSubscriptions;
 
-  /** Creates an empty state machine (restore a snapshot into it, then apply the log). */
-  constructor(private readonly memberId: number) {
-    this.store = MVCCStore.loadRows([]);
+  /**
+   * Creates an empty state machine (restore a snapshot into it, then apply the log) whose
+   * store keeps its values in `values` (default: in memory).
+   */
+  constructor(private readonly memberId: number,
+    private readonly options: { values?: ValueStore } = {}) {
+    this.store = new MVCCStore(options);
     this.hub = new WatchHub(this.store);
     this.members = MemberRegistry.fromJSON([]);
     this.subscriptions = new WatchSubscriptions(this.hub);
@@ -106,17 +115,27 @@ export class StateMachine {
   }
 
   /** Replaces the whole state with a snapshot's; every open watcher is cancelled. */
-  restore(data: Uint8Array): void {
-    const decoded = decodeSnapshotData(data);
+  restore(data: ByteSource): void {
+    const { members, storeStart } = readSnapshotMembers(data);
     this.subscriptions.cancelAll('etcdserver: snapshot installed on this member; re-watch');
-    this.store = MVCCStore.restore(decoded.store);
+    this.store = MVCCStore.restore(data, { ...this.options, start: storeStart });
     this.hub = new WatchHub(this.store);
     this.subscriptions.replaceHub(this.hub);
-    this.members = MemberRegistry.fromJSON(decoded.members);
+    this.members = MemberRegistry.fromJSON(members);
   }
 
-  /** Returns the full state as Raft snapshot data. */
+  /**
+   * Writes the full state as Raft snapshot data to `sink`, one reused chunk at a time (the
+   * sink MUST consume each before returning); returns the size in bytes.
+   */
+  snapshotTo(sink: (chunk: Uint8Array) => void): number {
+    return writeSnapshotData(this.members.toJSON(), this.store, sink);
+  }
+
+  /** Returns the full state as Raft snapshot data in one array (the Maintenance API). */
   snapshotData(): Uint8Array {
-    return encodeSnapshotData(this.members.toJSON(), this.store.snapshot());
+    const chunks: Buffer[] = [];
+    this.snapshotTo((chunk) => chunks.push(Buffer.from(chunk)));
+    return Buffer.concat(chunks);
   }
 }

@@ -8,6 +8,8 @@
  * | STORAGE_ERR_OTHER_CLUSTER    | the data dir belongs to another cluster or member         |
  * | STORAGE_ERR_SYNC_FAILED      | a synced write failed: the peer MUST stop acknowledging   |
  * | STORAGE_ERR_CLOSED           | the storage was used after close                          |
+ * | STORAGE_ERR_VALUE_FILE       | the value cache (storage/value-file) failed a read or      |
+ * |                              | write: the process crashes and its restart rebuilds it    |
  */
 import { ControlPlaneError } from '../util/errors.js';
 
@@ -16,7 +18,8 @@ export type StorageErrorCode =
   | 'STORAGE_ERR_CORRUPT'
   | 'STORAGE_ERR_OTHER_CLUSTER'
   | 'STORAGE_ERR_SYNC_FAILED'
-  | 'STORAGE_ERR_CLOSED';
+  | 'STORAGE_ERR_CLOSED'
+  | 'STORAGE_ERR_VALUE_FILE';
 
 /** StorageError is an operational storage failure with a stable code. */
 export class StorageError extends ControlPlaneError {

@@ -27,7 +27,7 @@
  */
 import { StorageError } from './errors.js';
 import type {
-  ClusterIdentity, LoadedState, RaftStorage, ReadyWrite,
+  ClusterIdentity, LoadedState, RaftStorage, ReadyWrite, StoredSnapshotData,
 } from './raft-storage.js';
 import type { Snapshot } from '../raft/types.js';
 
@@ -119,6 +119,14 @@ export class FailpointStorage implements RaftStorage {
     this.maybeFailSynced('writeSnapshot');
     await this.delay();
     await this.inner.writeSnapshot(snapshot, compactIndex);
+  }
+
+  stageSnapshot(produce: (write: (chunk: Uint8Array) => void) => void): StoredSnapshotData {
+    return this.inner.stageSnapshot(produce);
+  }
+
+  openSnapshot(): { meta: Snapshot['meta']; data: StoredSnapshotData } | null {
+    return this.inner.openSnapshot();
   }
 
   async writeIdentity(identity: ClusterIdentity): Promise<void> {

@@ -5,7 +5,10 @@
  * keyspaces split by a one-byte prefix (DESIGN §4).
  *
  * ```
- * 'p'  snapshot metadata     'd'  snapshot data (the whole state machine: store + members)
+ * 'p'  snapshot metadata     'f'  snapshot data file: crc + JSON { name, bytes } naming
+ *                            `snap/<name>` (the whole state machine: store + members)
+ * 'd'  snapshot data of data dirs from before the snapshot files (read; deleted by the
+ *      next snapshot write)
  * 'c'  log compaction index (f64 + crc)
  * 'i'  cluster identity (JSON)
  * 'e' u64(index), 'h', 'a', 'm', 's' <row key>: the log, hard state, applied index, member
@@ -19,14 +22,19 @@
  * from ~2,100 to ~3,800/s.
  *
  * - A Ready's entries and hard state are ONE synced append (group commit).
- * - A received snapshot is written (synced) to LevelDB first, then a log reset frame with
- *   the Ready's entries; a crash between the two leaves a log the loader reconciles with the
- *   snapshot (see `entriesAfterSnapshot`).
+ * - A received snapshot is written (synced) to its file and LevelDB first, then a log reset
+ *   frame with the Ready's entries; a crash between the two leaves a log the loader
+ *   reconciles with the snapshot (see `entriesAfterSnapshot`).
+ * - Snapshot data lives in files (storage/snapshot-file), not in LevelDB: a 40 MB LevelDB
+ *   value was copied into its memtable and log, and the peer kept it in memory to send to
+ *   followers (issue 5). The file is read a piece at a time instead.
  * - The state machine is not written here per Ready: a restart restores the snapshot and
  *   re-applies the log after it (server/peer).
  * - A local snapshot is written (synced) with its compaction index, then the log segments it
  *   covers are deleted.
  */
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Level } from 'level';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
@@ -35,10 +43,11 @@ import {
   encodeSnapshotMeta, indexKey,
 } from './codec.js';
 import { StorageError } from './errors.js';
+import { SnapshotFile, snapshotFileName } from './snapshot-file.js';
 import { WriteAheadLog } from './wal.js';
 import type { ReplayedLog } from './wal.js';
 import type {
-  ClusterIdentity, LoadedState, RaftStorage, ReadyWrite,
+  ClusterIdentity, LoadedState, RaftStorage, ReadyWrite, StoredSnapshotData,
 } from './raft-storage.js';
 
 const prefixEntry = 0x65; // 'e'
@@ -46,6 +55,8 @@ const prefixRow = 0x73; // 's'
 const keyHardState = Buffer.from('h');
 const keySnapshotMeta = Buffer.from('p');
 const keySnapshotData = Buffer.from('d');
+const keySnapshotFile = Buffer.from('f');
+const stagedSuffix = '.tmp';
 const keyApplied = Buffer.from('a');
 const keyCompacted = Buffer.from('c');
 const keyIdentity = Buffer.from('i');
@@ -55,11 +66,6 @@ type BatchOperation =
   | { type: 'put'; key: Buffer; value: Buffer }
   | { type: 'del'; key: Buffer };
 
-/** Wraps bytes as a Buffer WITHOUT copying (LevelDB copies them into its batch anyway). */
-function view(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 function encodeIndexRecord(index: number): Buffer {
   const body = Buffer.allocUnsafe(8);
   body.writeDoubleBE(index, 0);
@@ -67,6 +73,32 @@ function encodeIndexRecord(index: number): Buffer {
   record.writeUInt32BE(crc32(body), 0);
   record.set(body, 4);
   return record;
+}
+
+/** The snapshot file a data dir's snapshot lives in. */
+interface SnapshotFileRecord {
+  readonly name: string;
+  readonly bytes: number;
+}
+
+function encodeFileRecord(file: SnapshotFileRecord): Buffer {
+  const body = Buffer.from(JSON.stringify(file));
+  const record = Buffer.allocUnsafe(4 + body.length);
+  record.writeUInt32BE(crc32(body), 0);
+  record.set(body, 4);
+  return record;
+}
+
+function decodeFileRecord(record: Buffer): SnapshotFileRecord {
+  const body = record.subarray(4);
+  if (record.length < 4 || crc32(body) !== record.readUInt32BE(0)) {
+    throw new StorageError('STORAGE_ERR_CORRUPT', 'snapshot file record: CRC mismatch');
+  }
+  const parsed = JSON.parse(body.toString('utf8')) as Partial<SnapshotFileRecord>;
+  if (typeof parsed.name !== 'string' || typeof parsed.bytes !== 'number') {
+    throw new StorageError('STORAGE_ERR_CORRUPT', 'snapshot file record: missing fields');
+  }
+  return { name: parsed.name, bytes: parsed.bytes };
 }
 
 function decodeIndexRecord(record: Buffer, what: string): number {
@@ -105,8 +137,12 @@ export class LevelStorage implements RaftStorage {
   private readonly db: Level<Buffer, Buffer>;
   private readonly wal: WriteAheadLog;
   private readonly directory: string;
+  private readonly snapDirectory: string;
   /** The last batch issued; the next one starts after it (issue order on disk). */
   private tail: Promise<void> = Promise.resolve();
+  /** The snapshot stored last, once one is in a file. */
+  private stored: { meta: Snapshot['meta']; file: SnapshotFileRecord } | null = null;
+  private stagedNext = 0;
 
   /** Opens (creating if needed) the database in `directory`. */
   constructor(directory: string, private readonly options: {
@@ -115,6 +151,7 @@ export class LevelStorage implements RaftStorage {
     onTornTail?: (bytes: number) => void;
   } = {}) {
     this.directory = directory;
+    this.snapDirectory = join(directory, 'snap');
     this.db = new Level<Buffer, Buffer>(directory, {
       keyEncoding: 'buffer', valueEncoding: 'buffer',
     });
@@ -173,14 +210,31 @@ export class LevelStorage implements RaftStorage {
   }
 
   private async loadSnapshot(): Promise<Snapshot | null> {
+    mkdirSync(this.snapDirectory, { recursive: true });
     const metaRecord = await this.db.get(keySnapshotMeta);
+    const fileRecord = await this.db.get(keySnapshotFile);
+    const file = fileRecord === undefined ? null : decodeFileRecord(fileRecord);
+    this.removeStaleSnapshots(file?.name ?? null, { staged: true });
     if (metaRecord === undefined) return null;
     const meta = decodeSnapshotMeta(metaRecord);
+    if (file !== null) {
+      this.stored = { meta, file };
+      return { meta, data: SnapshotFile.open(join(this.snapDirectory, file.name), file.bytes) };
+    }
     const data = await this.db.get(keySnapshotData);
     if (data === undefined) {
       throw new StorageError('STORAGE_ERR_CORRUPT', 'snapshot metadata without its data');
     }
     return { meta, data: new Uint8Array(data) };
+  }
+
+  /** Deletes snapshot files other than `keep`, and staged ones when asked (at load). */
+  private removeStaleSnapshots(keep: string | null, options: { staged: boolean }): void {
+    for (const name of readdirSync(this.snapDirectory)) {
+      const stale = name.endsWith('.snap') ? name !== keep
+        : options.staged && name.endsWith(stagedSuffix);
+      if (stale) unlinkSync(join(this.snapDirectory, name));
+    }
   }
 
   private async loadLegacyEntries(): Promise<Entry[]> {
@@ -206,12 +260,13 @@ export class LevelStorage implements RaftStorage {
    */
   async writeReady(write: ReadyWrite): Promise<void> {
     if (write.snapshot !== null) {
-      const { meta, data } = write.snapshot;
-      await this.batch([
-        { type: 'put', key: keySnapshotMeta, value: encodeSnapshotMeta(meta) },
-        { type: 'put', key: keySnapshotData, value: view(data) },
-        { type: 'put', key: keyCompacted, value: encodeIndexRecord(meta.index) },
-      ], true);
+      const snapshot = write.snapshot;
+      const file = SnapshotFile.copy(this.stagedPath(), snapshot.data);
+      try {
+        await this.storeSnapshot(snapshot.meta, file, snapshot.meta.index);
+      } finally {
+        file.close();
+      }
     }
     if (write.snapshot === null && write.entries.length === 0 && write.hardState === null) return;
     await this.wal.append({ reset: write.snapshot?.meta ?? null, entries: write.entries,
@@ -224,12 +279,61 @@ export class LevelStorage implements RaftStorage {
    */
   async writeSnapshot(snapshot: Snapshot, compactIndex = snapshot.meta.index): Promise<void> {
     const index = Math.min(compactIndex, snapshot.meta.index);
-    await this.batch([
-      { type: 'put', key: keySnapshotMeta, value: encodeSnapshotMeta(snapshot.meta) },
-      { type: 'put', key: keySnapshotData, value: view(snapshot.data) },
-      { type: 'put', key: keyCompacted, value: encodeIndexRecord(index) },
-    ], true);
+    // Data this storage staged is made durable where it is; anything else is copied first.
+    const data = snapshot.data;
+    const file = data instanceof SnapshotFile && this.isStaged(data) ? data
+      : SnapshotFile.copy(this.stagedPath(), data);
+    try {
+      await this.storeSnapshot(snapshot.meta, file, index);
+    } finally {
+      if (file !== snapshot.data) file.close();
+    }
     await this.wal.compact(index);
+  }
+
+  /** Stages a local snapshot in a file of `snap/` (see RaftStorage.stageSnapshot). */
+  stageSnapshot(produce: (write: (chunk: Uint8Array) => void) => void): StoredSnapshotData {
+    return SnapshotFile.stage(this.stagedPath(), produce);
+  }
+
+  /** Opens the snapshot stored last, if it is in a file (a legacy one is not). */
+  openSnapshot(): { meta: Snapshot['meta']; data: StoredSnapshotData } | null {
+    const stored = this.stored;
+    if (stored === null) return null;
+    const path = join(this.snapDirectory, stored.file.name);
+    return { meta: stored.meta, data: SnapshotFile.open(path, stored.file.bytes) };
+  }
+
+  private isStaged(file: SnapshotFile): boolean {
+    return file.path.startsWith(this.snapDirectory) && file.path.endsWith(stagedSuffix);
+  }
+
+  private stagedPath(): string {
+    this.stagedNext += 1;
+    return join(this.snapDirectory, `staged-${this.stagedNext}${stagedSuffix}`);
+  }
+
+  /**
+   * Makes `file` the snapshot `meta` durably: in issue order with every other batch, it is
+   * fsynced and renamed, then LevelDB points at it with the new compaction index (ONE
+   * synced batch), then older snapshot files go (readers holding them still read them).
+   */
+  private storeSnapshot(meta: Snapshot['meta'], file: SnapshotFile, compactIndex: number):
+    Promise<void> {
+    const record: SnapshotFileRecord = {
+      name: snapshotFileName(meta.index), bytes: file.byteLength,
+    };
+    return this.enqueue(async () => {
+      await file.persist(join(this.snapDirectory, record.name), this.snapDirectory);
+      await this.db.batch([
+        { type: 'put', key: keySnapshotMeta, value: encodeSnapshotMeta(meta) },
+        { type: 'put', key: keySnapshotFile, value: encodeFileRecord(record) },
+        { type: 'del', key: keySnapshotData },
+        { type: 'put', key: keyCompacted, value: encodeIndexRecord(compactIndex) },
+      ], { sync: true });
+      this.stored = { meta, file: record };
+      this.removeStaleSnapshots(record.name, { staged: false });
+    });
   }
 
   /** Records which cluster and member this data dir belongs to. */
@@ -252,10 +356,16 @@ export class LevelStorage implements RaftStorage {
    * issue unsynced writes without awaiting them and still get issue order on disk.
    */
   private batch(operations: BatchOperation[], sync: boolean): Promise<void> {
+    return this.enqueue(() => this.db.batch(operations, { sync }), sync);
+  }
+
+  /** Runs `step` after every step issued before it; a failure becomes a StorageError. */
+  private enqueue(step: () => Promise<void>, sync = true): Promise<void> {
     const run = async (): Promise<void> => {
       try {
-        await this.db.batch(operations, { sync });
+        await step();
       } catch (error) {
+        if (error instanceof StorageError) throw error;
         throw new StorageError('STORAGE_ERR_SYNC_FAILED',
           sync ? 'synced write failed' : 'write failed', { cause: error });
       }

@@ -5,8 +5,17 @@
  */
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
 import type {
-  ClusterIdentity, LoadedState, RaftStorage, ReadyWrite,
+  ClusterIdentity, LoadedState, RaftStorage, ReadyWrite, StoredSnapshotData,
 } from './raft-storage.js';
+
+/** Snapshot data held in memory, closed by doing nothing. */
+function inMemory(bytes: Uint8Array): StoredSnapshotData {
+  return {
+    byteLength: bytes.byteLength,
+    subarray: (start, end) => bytes.subarray(start, end),
+    close: () => undefined,
+  };
+}
 
 /** MemoryStorage keeps the durable state in maps. */
 export class MemoryStorage implements RaftStorage {
@@ -46,6 +55,19 @@ export class MemoryStorage implements RaftStorage {
       if (index <= through) this.entries.delete(index);
     }
     return Promise.resolve();
+  }
+
+  stageSnapshot(produce: (write: (chunk: Uint8Array) => void) => void): StoredSnapshotData {
+    const chunks: Uint8Array[] = [];
+    produce((chunk) => chunks.push(chunk.slice()));
+    return inMemory(Buffer.concat(chunks));
+  }
+
+  openSnapshot(): { meta: Snapshot['meta']; data: StoredSnapshotData } | null {
+    const snapshot = this.snapshot;
+    if (snapshot === null) return null;
+    return { meta: snapshot.meta, data: inMemory(snapshot.data.subarray(0,
+      snapshot.data.byteLength)) };
   }
 
   writeIdentity(identity: ClusterIdentity): Promise<void> {

@@ -12,9 +12,29 @@
  *   await one before issuing the next (the adapter serializes them).
  * - `writeSnapshot`: a local snapshot is stored and the log at and below `compactIndex` (the
  *   snapshot index by default) deleted in ONE batch.
+ *
+ * Snapshot data may stay on disk: the loaded snapshot, `stageSnapshot` and `openSnapshot`
+ * hand out StoredSnapshotData that reads it a piece at a time (raft/types SnapshotData); its
+ * holder MUST close it once nothing reads it. It stays readable until then, even after a
+ * newer snapshot replaced it on disk.
  */
 import type { PersistedState } from '../raft/membership.js';
-import type { Entry, HardState, Snapshot } from '../raft/types.js';
+import type { Entry, HardState, Snapshot, SnapshotData } from '../raft/types.js';
+
+/** StoredSnapshotData is snapshot data an adapter keeps; close it once nothing reads it. */
+export interface StoredSnapshotData extends SnapshotData {
+  close(): void;
+}
+
+/** Reports whether `data` is StoredSnapshotData (in-memory data needs no closing). */
+export function isStoredSnapshotData(data: SnapshotData): data is StoredSnapshotData {
+  return typeof (data as Partial<StoredSnapshotData>).close === 'function';
+}
+
+/** Closes `data` when it is StoredSnapshotData. */
+export function closeSnapshotData(data: SnapshotData | null | undefined): void {
+  if (data !== null && data !== undefined && isStoredSnapshotData(data)) data.close();
+}
 
 /** ClusterIdentity ties a data dir to one member of one cluster. */
 export interface ClusterIdentity {
@@ -45,7 +65,15 @@ export interface ReadyWrite {
 export interface RaftStorage {
   load(): Promise<LoadedState>;
   writeReady(write: ReadyWrite): Promise<void>;
+  /**
+   * Stages a local snapshot's data: `produce` writes its bytes synchronously, chunk by chunk,
+   * each consumed before `write` returns. Nothing is durable until `writeSnapshot` stores a
+   * snapshot with this data (without a copy, when the adapter staged it to disk).
+   */
+  stageSnapshot(produce: (write: (chunk: Uint8Array) => void) => void): StoredSnapshotData;
   writeSnapshot(snapshot: Snapshot, compactIndex?: number): Promise<void>;
+  /** Returns the snapshot stored last, its data read lazily (the caller closes it), or null. */
+  openSnapshot(): { meta: Snapshot['meta']; data: StoredSnapshotData } | null;
   writeIdentity(identity: ClusterIdentity): Promise<void>;
   close(): Promise<void>;
 }

@@ -54,43 +54,6 @@ export function binaryToBytes(text: string): Uint8Array {
   return bytes;
 }
 
-/** Size of one slab of the store's byte pool (see `copyBytes`). */
-export const storeSlabBytes = 16 * 1024;
-/** Copies longer than this get an ArrayBuffer of their own instead of slab space. */
-const slabCopyBytesMax = storeSlabBytes / 4;
-
-/**
- * The slab the store's small keys and values are copied into. Only bytes the store RETAINS
- * come here (unlike Node's Buffer pool, shared with every transient buffer), and they arrive
- * in revision order, so compaction frees whole slabs together; a long-lived key pins at most
- * one slab.
- */
-let slab = new Uint8Array(storeSlabBytes);
-let slabUsedBytes = 0;
-
-/**
- * Returns a copy of `bytes` that shares no memory with its source. NB: `Buffer#slice` does
- * NOT copy (it is a view, like subarray), so a stored "slice" of a request would pin the
- * whole network or pool buffer it came from; this always copies. Small copies are packed
- * into 16 KiB slabs: an ArrayBuffer of its own costs ~550 bytes of native bookkeeping,
- * more than a 256-byte value (measured: 260k small buffers took 145 MB of RSS, as slab
- * views 40 MB; issue 5). The copy MUST NOT be written to through `.buffer`.
- */
-export function copyBytes(bytes: Uint8Array): Uint8Array {
-  const length = bytes.length;
-  if (length === 0) return new Uint8Array(0);
-  if (length > slabCopyBytesMax) return Uint8Array.prototype.slice.call(bytes);
-  if (slabUsedBytes + length > slab.length) {
-    slab = new Uint8Array(storeSlabBytes);
-    slabUsedBytes = 0;
-  }
-  const copy = slab.subarray(slabUsedBytes, slabUsedBytes + length);
-  copy.set(bytes);
-  slabUsedBytes += length;
-  assert(copy.length === length, 'the slab copy has the source length');
-  return copy;
-}
-
 /** Encodes a UTF-8 string to bytes (tests and row names). */
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
@@ -292,7 +255,11 @@ export class Fnv64 {
 
   /** Mixes in a length prefix and the bytes, so concatenations cannot collide. */
   bytes(value: Uint8Array): this {
-    this.int(value.length);
+    return this.int(value.length).raw(value);
+  }
+
+  /** Mixes in the bytes without a length prefix (a stream hashed in pieces). */
+  raw(value: Uint8Array): this {
     // The same arithmetic as `byte`, with the limbs in locals: hashing a 30 MB snapshot one
     // method call per byte took about half a second and stalled the Raft loop.
     let [l0, l1, l2, l3] = this.limbs;

@@ -8,36 +8,37 @@
  *
  * Contract:
  * - `apply(command)` MUST be called with committed commands in log order, on every peer.
- *   It returns the result (a response or an expected error value), the watch events of the
- *   command (hand them to `WatchHub.onApplied` BEFORE applying the next command) and the
- *   backend row mutations (write them with the entry's applied index in ONE batch).
- * - A failed command changes nothing and emits no events and no mutations.
+ *   It returns the result (a response or an expected error value) and the watch events of
+ *   the command (hand them to `WatchHub.onApplied` BEFORE applying the next command).
+ * - A failed command changes nothing and emits no events.
  * - The revision starts at 1 and moves by exactly one per command that changes a key.
  * - Reads (`range`, `leaseTimeToLive`) are local and serializable; linearizability is the
  *   shell's job (ReadIndex).
  * - Two stores fed the same commands have equal `stateHash()` and equal `snapshot()` bytes.
+ * - Values live in the injected ValueStore (store/value-store; in memory by default), which
+ *   this store owns: a restored store starts by clearing it.
  */
 import { assert, assertNonNegativeInteger, assertSafeInteger, assertNever } from './assert.js';
 import { Fnv64, binaryToBytes } from './bytes.js';
+import type { ByteSource } from './chunks.js';
 import { type Outcome, fail, ok } from './errors.js';
-import { KeyIndex } from './key-index.js';
+import { IndexEvent, KeyIndex } from './key-index.js';
 import { Lessor } from './lessor.js';
 import { expiredLeasesBatchMax } from './limits.js';
 import { executeRange, type ReadView } from './range.js';
-import {
-  type Row, decodeRow, decodeSnapshot, encodeSnapshot, leaseRow, leaseRowKey, metaRow, recordRow,
-  recordRowKey,
-} from './rows.js';
+import { type DecodedRow, type Row, leaseRow, metaRow, readSnapshot, writeSnapshot }
+  from './rows.js';
 import { validateDeleteRange, validatePut, validateRange } from './txn.js';
 import {
   type CompactionRequest, type CompactionResponse, type DeleteRangeRequest,
-  type DeleteRangeResponse, EventType, type LeaseGrantRequest, type LeaseGrantResponse,
+  type DeleteRangeResponse, type LeaseGrantRequest, type LeaseGrantResponse,
   type LeaseKeepAliveRequest, type LeaseKeepAliveResponse, type LeasePromoteResponse,
   type LeaseRevokeRequest, type LeaseRevokeResponse, type LeaseTimeToLiveRequest,
   type LeaseTimeToLiveResponse, type PutRequest,
-  type PutResponse, type RangeRequest, type RangeResponse, type RowMutation, type TxnRequest,
+  type PutResponse, type RangeRequest, type RangeResponse, type TxnRequest,
   type TxnResponse, type WatchEvent,
 } from './types.js';
+import { MemoryValueStore, type ValueStore } from './value-store.js';
 import { type Effects, type StoreState, WriteTxn, applyTxn } from './write-txn.js';
 
 /** StoreCommand is one replicated command, the payload of a Raft log entry. */
@@ -68,10 +69,11 @@ export interface CommandResponses {
 /** ApplyResult is everything one applied command produced. */
 export interface ApplyResult<R> {
   readonly result: Outcome<R>;
-  /** Watch events in order; all share `revision` (empty when no key changed). */
+  /**
+   * Watch events in order; all share `revision` (empty when no key changed). A `prevKv` is
+   * read when first asked for, which MUST be before the next apply (see IndexEvent).
+   */
   readonly events: WatchEvent[];
-  /** Backend rows to write atomically with the entry's applied index. */
-  readonly mutations: RowMutation[];
   /** The store revision after the command. */
   readonly revision: number;
 }
@@ -86,9 +88,15 @@ export interface WatchableHistory {
 
 /** MVCCStore is the replicated MVCC key-value state machine (see the module comment). */
 export class MVCCStore implements WatchableHistory {
-  private readonly state: StoreState = {
-    index: new KeyIndex(), lessor: new Lessor(), revision: 1, compactRevision: 0,
-  };
+  private readonly state: StoreState;
+
+  /** Creates an empty store keeping its values in `values` (default: in memory). */
+  constructor(options: { values?: ValueStore } = {}) {
+    this.state = {
+      index: new KeyIndex(options.values ?? new MemoryValueStore()), lessor: new Lessor(),
+      revision: 1, compactRevision: 0,
+    };
+  }
 
   /** The current store revision (1 for an empty store; the first write makes it 2). */
   get revision(): number {
@@ -105,14 +113,19 @@ export class MVCCStore implements WatchableHistory {
     return this.state.index.keyCount;
   }
 
+  /** Number of retained version records, history included (tombstones too). */
+  get recordCount(): number {
+    return this.state.index.recordCount;
+  }
+
   /** Applies one committed command (see the module comment for the contract). */
   apply<C extends StoreCommand>(command: C): ApplyResult<CommandResponses[C['type']]> {
-    const effects: Effects = { events: [], mutations: [] };
+    const effects: Effects = { events: [] };
     const before = this.state.revision;
     const result = this.dispatch(command, effects);
     if (!result.ok) {
       assert(effects.events.length === 0, 'a failed command emits no events');
-      assert(effects.mutations.length === 0, 'a failed command emits no rows');
+      assert(this.state.revision === before, 'a failed command keeps the revision');
     }
     assert(this.state.revision >= before, 'the revision never goes back');
     assert(effects.events.length === 0 || this.state.revision === before + 1,
@@ -120,7 +133,7 @@ export class MVCCStore implements WatchableHistory {
     // NB: the cast is sound because dispatch switches on command.type.
     return {
       result: result as Outcome<CommandResponses[C['type']]>,
-      events: effects.events, mutations: effects.mutations, revision: this.state.revision,
+      events: effects.events, revision: this.state.revision,
     };
   }
 
@@ -173,12 +186,13 @@ export class MVCCStore implements WatchableHistory {
     assertNonNegativeInteger(revision, 'history revision');
     assert(revision > this.state.compactRevision, 'history above the compaction is complete');
     const index = this.state.index;
-    return index.recordsAt(revision).map((record) => {
-      const previous = index.previous(record);
-      const type = record.tombstone ? EventType.DELETE : EventType.PUT;
-      return previous === undefined
-        ? { type, kv: record.kv } : { type, kv: record.kv, prevKv: previous.kv };
-    });
+    const { first, end } = index.recordsAt(revision);
+    const events: WatchEvent[] = [];
+    for (let id = first; id < end; id++) {
+      const kv = index.keyValue(id, !index.isTombstone(id));
+      events.push(new IndexEvent(kv, { index, previousId: index.previousLive(id) }));
+    }
+    return events;
   }
 
   /**
@@ -189,8 +203,9 @@ export class MVCCStore implements WatchableHistory {
   stateHash(): string {
     const hash = new Fnv64().int(this.state.revision).int(this.state.compactRevision);
     const everything = { start: '', end: undefined, single: false };
-    this.state.index.scanAt(everything, this.state.revision, (record) => {
-      const kv = record.kv;
+    const index = this.state.index;
+    index.scanAt(everything, this.state.revision, (id) => {
+      const kv = index.keyValue(id, true);
       hash.bytes(kv.key).bytes(kv.value).int(kv.createRevision).int(kv.modRevision)
         .int(kv.version).int(kv.lease);
       return true;
@@ -201,70 +216,93 @@ export class MVCCStore implements WatchableHistory {
     return hash.digest();
   }
 
-  /** Returns every row of the persisted form of the whole state (src/store/rows.ts). */
-  rows(): Row[] {
+  /**
+   * Writes the whole state, history included, deterministically (src/store/rows.ts) to
+   * `sink`, one reused chunk at a time; returns the size in bytes.
+   */
+  snapshotTo(sink: (chunk: Uint8Array) => void): number {
+    const index = this.state.index;
     const rows: Row[] = [
       metaRow('revision', this.state.revision),
       metaRow('compactRevision', this.state.compactRevision),
       metaRow('leaseIdNext', this.state.lessor.idNext),
+      ...this.state.lessor.list().map(leaseRow),
     ];
-    this.state.index.forEachRecord((record) => rows.push(recordRow(record)));
-    for (const lease of this.state.lessor.list()) {
-      rows.push(leaseRow(lease));
-    }
-    return rows;
+    return writeSnapshot({
+      records: index.sizes(), rows,
+      forEachRecord: (visit) => index.forEachRecord(visit),
+    }, sink);
   }
 
-  /** Encodes the whole state, history included, deterministically (src/store/rows.ts). */
+  /** Returns the snapshot bytes as one array (tests and the Maintenance API). */
   snapshot(): Uint8Array {
-    return encodeSnapshot(this.rows());
+    const chunks: Uint8Array[] = [];
+    const size = this.snapshotTo((chunk) => chunks.push(chunk.slice()));
+    const bytes = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    assert(offset === size, 'snapshot chunks add up to its size');
+    return bytes;
   }
 
-  /** Rebuilds a store from `snapshot()` bytes. */
-  static restore(bytes: Uint8Array): MVCCStore {
-    return MVCCStore.loadRows(decodeSnapshot(bytes));
-  }
-
-  /** Rebuilds a store from persisted rows, in any order (a LevelDB scan at startup). */
-  static loadRows(rows: Iterable<Row>): MVCCStore {
-    const store = new MVCCStore();
-    store.load(rows);
+  /**
+   * Rebuilds a store from snapshot bytes (`snapshot()`'s, or a source reading them from a
+   * file) starting at `start`; its values go to `values`, cleared first.
+   */
+  static restore(source: ByteSource, options: { values?: ValueStore; start?: number } = {}):
+    MVCCStore {
+    options.values?.clear();
+    const store = new MVCCStore(options.values === undefined ? {} : { values: options.values });
+    store.load(source, options.start ?? 0);
     return store;
   }
 
-  private load(rows: Iterable<Row>): void {
+  private load(source: ByteSource, start: number): void {
     const state = this.state;
-    const records = [];
     let revisionMax = 1;
-    for (const [key, value] of rows) {
-      const row = decodeRow(key, value);
+    readSnapshot(source, (row) => {
       if (row.kind === 'record') {
-        records.push(row.record);
-        revisionMax = Math.max(revisionMax, row.record.kv.modRevision);
-      } else if (row.kind === 'lease') {
-        state.lessor.restore(row);
-      } else if (row.name === 'revision') {
-        state.revision = row.value;
-      } else if (row.name === 'compactRevision') {
-        state.compactRevision = row.value;
+        this.loadRecord(row);
+        revisionMax = Math.max(revisionMax, row.revision);
       } else {
-        state.lessor.idNext = row.value;
+        this.loadRow(row);
       }
-    }
-    records.sort((left, right) => left.kv.modRevision - right.kv.modRevision
-      || left.sub - right.sub);
-    for (const record of records) {
-      state.index.append(record);
-    }
+    }, { start });
     const everything = { start: '', end: undefined, single: false };
-    state.index.scanAt(everything, state.revision, (record) => {
-      if (record.kv.lease !== 0) {
-        state.lessor.attach(record.kv.lease, record.keyText);
+    state.index.scanAt(everything, state.revision, (id) => {
+      const lease = state.index.fields(id).lease;
+      if (lease !== 0) {
+        state.lessor.attach(lease, state.index.keyText(id));
       }
       return true;
     });
     assert(state.revision >= revisionMax, 'meta revision covers every record');
     assert(state.compactRevision <= state.revision, 'compaction is not in the future');
+  }
+
+  private loadRecord(row: Extract<DecodedRow, { kind: 'record' }>): void {
+    const index = this.state.index;
+    if (row.tombstone) {
+      index.appendTombstone(row.keyText, row);
+    } else {
+      index.appendPut(row);
+    }
+  }
+
+  private loadRow(row: Exclude<DecodedRow, { kind: 'record' }>): void {
+    const state = this.state;
+    if (row.kind === 'lease') {
+      state.lessor.restore(row);
+    } else if (row.name === 'revision') {
+      state.revision = row.value;
+    } else if (row.name === 'compactRevision') {
+      state.compactRevision = row.value;
+    } else {
+      state.lessor.idNext = row.value;
+    }
   }
 
   private readView(): ReadView {
@@ -281,15 +319,15 @@ export class MVCCStore implements WatchableHistory {
       case 'txn':
         return applyTxn(this.state, command.request, effects);
       case 'compaction':
-        return this.applyCompaction(command.request, effects);
+        return this.applyCompaction(command.request);
       case 'leaseGrant':
-        return this.applyLeaseGrant(command.request, command.nowMs, effects);
+        return this.applyLeaseGrant(command.request, command.nowMs);
       case 'leaseRevoke':
         return this.applyLeaseRevoke(command.request, effects);
       case 'leaseKeepAlive':
-        return this.applyLeaseKeepAlive(command.request, command.nowMs, effects);
+        return this.applyLeaseKeepAlive(command.request, command.nowMs);
       case 'leasePromote':
-        return this.applyLeasePromote(command, effects);
+        return this.applyLeasePromote(command);
       default:
         return assertNever(command, 'store command');
     }
@@ -323,9 +361,7 @@ export class MVCCStore implements WatchableHistory {
     return ok(first.responseDeleteRange);
   }
 
-  private applyCompaction(
-    request: CompactionRequest, effects: Effects,
-  ): Outcome<CompactionResponse> {
+  private applyCompaction(request: CompactionRequest): Outcome<CompactionResponse> {
     const state = this.state;
     assertSafeInteger(request.revision, 'compaction revision');
     if (request.revision > state.revision) {
@@ -334,35 +370,18 @@ export class MVCCStore implements WatchableHistory {
     if (request.revision <= state.compactRevision) {
       return fail('STORE_ERR_COMPACTED');
     }
-    const removed = state.index.compact({
-      previousRevision: state.compactRevision, revision: request.revision,
-    });
-    for (const record of removed) {
-      const key = recordRowKey({ revision: record.kv.modRevision, sub: record.sub });
-      effects.mutations.push({ op: 'del', key });
-    }
+    state.index.compact({ previousRevision: state.compactRevision, revision: request.revision });
     state.compactRevision = request.revision;
-    const [key, value] = metaRow('compactRevision', state.compactRevision);
-    effects.mutations.push({ op: 'put', key, value });
     return ok({ header: { revision: state.revision } });
   }
 
-  private applyLeaseGrant(
-    request: LeaseGrantRequest, nowMs: number, effects: Effects,
-  ): Outcome<LeaseGrantResponse> {
-    const lessor = this.state.lessor;
-    const idNextBefore = lessor.idNext;
-    const outcome = lessor.grant(request, nowMs);
+  private applyLeaseGrant(request: LeaseGrantRequest, nowMs: number):
+    Outcome<LeaseGrantResponse> {
+    const outcome = this.state.lessor.grant(request, nowMs);
     if (!outcome.ok) {
       return outcome;
     }
     const lease = outcome.response;
-    const [key, value] = leaseRow(lease);
-    effects.mutations.push({ op: 'put', key, value });
-    if (lessor.idNext !== idNextBefore) {
-      const [metaKey, metaValue] = metaRow('leaseIdNext', lessor.idNext);
-      effects.mutations.push({ op: 'put', key: metaKey, value: metaValue });
-    }
     return ok({ header: { revision: this.state.revision }, ID: lease.id, TTL: lease.ttlSeconds });
   }
 
@@ -373,38 +392,30 @@ export class MVCCStore implements WatchableHistory {
     if (keys === undefined) {
       return fail('STORE_ERR_LEASE_NOT_FOUND');
     }
-    effects.mutations.push({ op: 'del', key: leaseRowKey(request.ID) });
+    const index = this.state.index;
     const txn = new WriteTxn(this.state, effects);
     for (const keyText of keys) {
-      const live = this.state.index.latest(keyText);
-      assert(live !== undefined && live.kv.lease === request.ID, 'attached keys are live');
+      const live = index.latest(keyText);
+      assert(live >= 0 && index.fields(live).lease === request.ID, 'attached keys are live');
       txn.deleteKey(live);
     }
     const revision = txn.end();
     return ok({ header: { revision } });
   }
 
-  private applyLeaseKeepAlive(
-    request: LeaseKeepAliveRequest, nowMs: number, effects: Effects,
-  ): Outcome<LeaseKeepAliveResponse> {
+  private applyLeaseKeepAlive(request: LeaseKeepAliveRequest, nowMs: number):
+    Outcome<LeaseKeepAliveResponse> {
     const outcome = this.state.lessor.keepAlive(request.ID, nowMs);
     if (!outcome.ok) {
       return outcome;
     }
     const lease = outcome.response;
-    const [key, value] = leaseRow(lease);
-    effects.mutations.push({ op: 'put', key, value });
     return ok({ header: { revision: this.state.revision }, ID: lease.id, TTL: lease.ttlSeconds });
   }
 
-  private applyLeasePromote(
-    clock: { nowMs: number; extendMs: number }, effects: Effects,
-  ): Outcome<LeasePromoteResponse> {
+  private applyLeasePromote(clock: { nowMs: number; extendMs: number }):
+    Outcome<LeasePromoteResponse> {
     const changed = this.state.lessor.promote(clock);
-    for (const lease of changed) {
-      const [key, value] = leaseRow(lease);
-      effects.mutations.push({ op: 'put', key, value });
-    }
     return ok({ header: { revision: this.state.revision }, leases: changed.length });
   }
 }

@@ -16,7 +16,7 @@
 import { assert, assertNever, assertSafeInteger } from './assert.js';
 import { bytesToBinary, compareBytes, emptyBytes } from './bytes.js';
 import { type Outcome, type StoreErrorCode, fail, ok } from './errors.js';
-import type { KeyBounds, KeyIndex, KVRecord } from './key-index.js';
+import type { KeyBounds, KeyIndex } from './key-index.js';
 import {
   type Compare, CompareResult, CompareTarget, type KeyValue, type RangeRequest,
   type RangeResponse, SortOrder, type SortOrderValue, SortTarget, type SortTargetValue,
@@ -54,6 +54,12 @@ export function checkRangeRevision(view: ReadView, revision: number): StoreError
   return undefined;
 }
 
+/** A record found by a range read: its id and its KeyValue (with or without the value). */
+interface Found {
+  readonly id: number;
+  readonly kv: KeyValue;
+}
+
 /** Executes a range read against `view`. */
 export function executeRange(view: ReadView, request: RangeRequest): Outcome<RangeResponse> {
   const requested = request.revision ?? 0;
@@ -66,36 +72,35 @@ export function executeRange(view: ReadView, request: RangeRequest): Outcome<Ran
   const header = { revision: view.revision };
   const limit = Math.max(0, request.limit ?? 0);
   assertSafeInteger(limit, 'range limit');
-  if (request.countOnly === true) {
-    let count = 0;
-    view.index.scanAt(bounds, revision, () => {
-      count += 1;
-      return true;
-    });
-    return ok({ header, kvs: [], more: false, count });
-  }
+  const order = effectiveOrder(request);
+  // NB: as etcd, a requested sort order fetches everything even when the sort is a no-op.
   const fetchAll = (request.sortOrder ?? SortOrder.NONE) !== SortOrder.NONE
     || hasRevisionFilter(request);
-  const fetchMax = fetchAll || limit === 0 ? Number.POSITIVE_INFINITY : limit + 1;
-  const records: KVRecord[] = [];
+  const fetchMax = request.countOnly === true ? 0
+    : fetchAll || limit === 0 ? Number.POSITIVE_INFINITY : limit + 1;
+  const ids: number[] = [];
   let count = 0;
-  view.index.scanAt(bounds, revision, (record) => {
+  view.index.scanAt(bounds, revision, (id) => {
     count += 1;
-    if (records.length < fetchMax) {
-      records.push(record);
+    if (ids.length < fetchMax) {
+      ids.push(id);
     }
     return true;
   });
-  let kvs = filterKvs(records.map((record) => record.kv), request);
-  kvs = sortKvs(kvs, request.sortOrder ?? SortOrder.NONE, request.sortTarget ?? SortTarget.KEY);
+  // Values are read only for what is returned, unless the sort needs them all.
+  const target = request.sortTarget ?? SortTarget.KEY;
+  const valuesFirst = order !== SortOrder.NONE && target === SortTarget.VALUE;
+  let found = ids.map((id) => ({ id, kv: view.index.keyValue(id, valuesFirst) }));
+  found = filterFound(found, request);
+  found = sortFound(found, order, target);
   let more = false;
-  if (limit > 0 && kvs.length > limit) {
-    kvs = kvs.slice(0, limit);
+  if (limit > 0 && found.length > limit) {
+    found = found.slice(0, limit);
     more = true;
   }
-  if (request.keysOnly === true) {
-    kvs = kvs.map((kv) => ({ ...kv, value: emptyBytes }));
-  }
+  const kvs = found.map(({ id, kv }) => request.keysOnly === true
+    ? (valuesFirst ? { ...kv, value: emptyBytes } : kv)
+    : (valuesFirst ? kv : { ...kv, value: view.index.value(id) }));
   assert(kvs.length <= count, 'returned kvs never exceed the count');
   return ok({ header, kvs, more, count });
 }
@@ -105,34 +110,41 @@ function hasRevisionFilter(request: RangeRequest): boolean {
     || (request.minCreateRevision ?? 0) !== 0 || (request.maxCreateRevision ?? 0) !== 0;
 }
 
-function filterKvs(kvs: KeyValue[], request: RangeRequest): KeyValue[] {
+function filterFound(found: Found[], request: RangeRequest): Found[] {
   const minMod = request.minModRevision ?? 0;
   const maxMod = request.maxModRevision ?? 0;
   const minCreate = request.minCreateRevision ?? 0;
   const maxCreate = request.maxCreateRevision ?? 0;
   if (!hasRevisionFilter(request)) {
-    return kvs;
+    return found;
   }
-  return kvs.filter((kv) => !(maxMod !== 0 && kv.modRevision > maxMod)
+  return found.filter(({ kv }) => !(maxMod !== 0 && kv.modRevision > maxMod)
     && !(minMod !== 0 && kv.modRevision < minMod)
     && !(maxCreate !== 0 && kv.createRevision > maxCreate)
     && !(minCreate !== 0 && kv.createRevision < minCreate));
 }
 
-function sortKvs(kvs: KeyValue[], requested: SortOrderValue, target: SortTargetValue): KeyValue[] {
-  let order: SortOrderValue = requested;
-  if (target !== SortTarget.KEY && order === SortOrder.NONE) {
-    order = SortOrder.ASCEND;
-  } else if (target === SortTarget.KEY && order === SortOrder.ASCEND) {
-    order = SortOrder.NONE;
+/** The order a range is sorted in: NONE when the natural key order already is the answer. */
+function effectiveOrder(request: RangeRequest): SortOrderValue {
+  const requested = request.sortOrder ?? SortOrder.NONE;
+  const target = request.sortTarget ?? SortTarget.KEY;
+  if (target !== SortTarget.KEY && requested === SortOrder.NONE) {
+    return SortOrder.ASCEND;
   }
+  if (target === SortTarget.KEY && requested === SortOrder.ASCEND) {
+    return SortOrder.NONE;
+  }
+  return requested;
+}
+
+function sortFound(found: Found[], order: SortOrderValue, target: SortTargetValue): Found[] {
   if (order === SortOrder.NONE) {
-    return kvs;
+    return found;
   }
   const compare = kvComparator(target);
   const sign = order === SortOrder.DESCEND ? -1 : 1;
   assert(order === SortOrder.ASCEND || order === SortOrder.DESCEND, 'known sort order');
-  return [...kvs].sort((left, right) => sign * compare(left, right));
+  return [...found].sort((left, right) => sign * compare(left.kv, right.kv));
 }
 
 function kvComparator(target: SortTargetValue): (left: KeyValue, right: KeyValue) => number {
@@ -162,9 +174,10 @@ export function evaluateCompare(view: ReadView, compare: Compare): boolean {
   const bounds = keyBounds(compare.key, compare.rangeEnd);
   let found = false;
   let holds = true;
-  view.index.scanAt(bounds, view.revision, (record) => {
+  const withValue = compare.target === CompareTarget.VALUE;
+  view.index.scanAt(bounds, view.revision, (id) => {
     found = true;
-    holds = compareKv(compare, record.kv);
+    holds = compareKv(compare, view.index.keyValue(id, withValue));
     return holds;
   });
   if (!found) {

@@ -1,9 +1,8 @@
 /**
  * @module store/rows
  *
- * The persistence row format of the MVCC store: the rows a LevelDB shell stores (in the
- * store's sublevel) and the snapshot encoding built from them. Modeled on etcd's bbolt
- * buckets: the "key" bucket is keyed by revision, "lease" by id, "meta" by name.
+ * The snapshot format of the MVCC store: its whole state as rows, modeled on etcd's bbolt
+ * buckets (the "key" bucket keyed by revision, "lease" by id, "meta" by name).
  *
  * ```
  * row key                                   row value
@@ -19,19 +18,18 @@
  * double holding a safe integer; bytes is a u32 big-endian length then the bytes. Unlike
  * etcd the tombstone flag lives in the value, not in a 't' suffix of the key.
  *
- * The shell MUST write the mutations of one applied entry together with its own applied
- * Raft index row in ONE atomic batch (DESIGN §4); the raft index is not the store's business
- * (a revision is not an index, shared/STYLE.md §3).
- *
  * Snapshot encoding: "CRSS" u8(version 1) u64(rowCount), then per row (ascending by key
- * bytes) bytes key | bytes value, then the FNV-1a 64 digest of everything before it as 8 bytes.
+ * bytes) bytes key | bytes value, then the FNV-1a 64 digest of the body (its length as an
+ * int, then every byte before the digest) as 8 bytes.
+ *
+ * Both directions stream (store/chunks): the writer knows the exact size up front and hands
+ * out fixed-size chunks, the reader checks the digest in one pass and decodes in a second,
+ * so a snapshot is never one array in memory (issue 5: ~50 MB at 100k keys).
  */
 import { assert } from './assert.js';
-import {
-  ByteReader, ByteWriter, Fnv64, bytesToBinary, compareBytes, copyBytes, utf8,
-} from './bytes.js';
-import { type KVRecord, tombstoneRecord } from './key-index.js';
-import type { KeyValue } from './types.js';
+import { ByteReader, ByteWriter, Fnv64, bytesToBinary, compareBytes, utf8 } from './bytes.js';
+import { type ByteSource, ChunkReader, ChunkWriter, chunkBytesDefault } from './chunks.js';
+import type { RecordFields } from './record-log.js';
 
 /** A row: key and value bytes. */
 export type Row = readonly [key: Uint8Array, value: Uint8Array];
@@ -41,41 +39,21 @@ const prefixLease = 0x6c; // 'l'
 const prefixMeta = 0x6d; // 'm'
 const snapshotMagic = utf8('CRSS');
 const snapshotFormatVersion = 1;
+const headerBytes = snapshotMagic.length + 1 + 8;
+const digestBytes = 8;
+/** Bytes of a record row besides its key and value: lengths, row key, flags, three ints. */
+const recordRowFixedBytes = 4 + 17 + 4 + 1 + 4 + 24 + 4;
 
 /** Names of the meta rows. */
 export type MetaName = 'revision' | 'compactRevision' | 'leaseIdNext';
-
-/** Builds the row key of the record at (revision, sub). */
-export function recordRowKey(at: { revision: number; sub: number }): Uint8Array {
-  return new ByteWriter(17).u8(prefixRecord).u64(at.revision).u64(at.sub).finish();
-}
-
-/** Builds the row of `record`. */
-export function recordRow(record: KVRecord): Row {
-  const kv = record.kv;
-  // Exactly sized: flags, key, three ints, value (one allocation per row on the apply path).
-  const value = new ByteWriter(1 + 4 + kv.key.length + 24 + 4 + kv.value.length)
-    .u8(record.tombstone ? 1 : 0)
-    .bytes(kv.key)
-    .int(kv.createRevision)
-    .int(kv.version)
-    .int(kv.lease)
-    .bytes(kv.value)
-    .finish();
-  return [recordRowKey({ revision: kv.modRevision, sub: record.sub }), value];
-}
-
-/** Builds the row key of lease `id`. */
-export function leaseRowKey(id: number): Uint8Array {
-  return new ByteWriter().u8(prefixLease).int(id).finish();
-}
 
 /** Builds the row of a lease. */
 export function leaseRow(
   lease: { readonly id: number; readonly ttlSeconds: number; readonly expiryMs: number },
 ): Row {
+  const key = new ByteWriter().u8(prefixLease).int(lease.id).finish();
   const value = new ByteWriter().int(lease.ttlSeconds).int(lease.expiryMs).finish();
-  return [leaseRowKey(lease.id), value];
+  return [key, value];
 }
 
 /** Builds the row of a meta value. */
@@ -84,21 +62,34 @@ export function metaRow(name: MetaName, value: number): Row {
   return [key, new ByteWriter().int(value).finish()];
 }
 
+/** RecordRow is a parsed record row; `value` is a view valid while its source is. */
+export interface RecordRow {
+  readonly kind: 'record';
+  readonly revision: number;
+  readonly sub: number;
+  readonly tombstone: boolean;
+  readonly keyText: string;
+  readonly createRevision: number;
+  readonly version: number;
+  readonly lease: number;
+  readonly value: Uint8Array;
+}
+
 /** DecodedRow is a parsed row. */
 export type DecodedRow =
-  | { readonly kind: 'record'; readonly record: KVRecord }
+  | RecordRow
   | { readonly kind: 'lease'; readonly id: number; readonly ttlSeconds: number;
       readonly expiryMs: number }
   | { readonly kind: 'meta'; readonly name: MetaName; readonly value: number };
 
-/** Parses one row; a malformed row fails an assertion (the shell checks CRCs before). */
+/** Parses one row; a malformed row fails an assertion (the digest was checked before). */
 export function decodeRow(key: Uint8Array, value: Uint8Array): DecodedRow {
   const keyReader = new ByteReader(key);
   const prefix = keyReader.u8();
   const valueReader = new ByteReader(value);
   let decoded: DecodedRow;
   if (prefix === prefixRecord) {
-    decoded = { kind: 'record', record: decodeRecord(keyReader, valueReader) };
+    decoded = decodeRecord(keyReader, valueReader);
   } else if (prefix === prefixLease) {
     const id = keyReader.int();
     decoded = { kind: 'lease', id, ttlSeconds: valueReader.int(), expiryMs: valueReader.int() };
@@ -115,65 +106,104 @@ export function decodeRow(key: Uint8Array, value: Uint8Array): DecodedRow {
   return decoded;
 }
 
-function decodeRecord(keyReader: ByteReader, valueReader: ByteReader): KVRecord {
+function decodeRecord(keyReader: ByteReader, valueReader: ByteReader): RecordRow {
   const revision = keyReader.u64();
   const sub = keyReader.u64();
   const flags = valueReader.u8();
   assert(flags === 0 || flags === 1, 'record flags are known');
-  // Retained by the store: copied into its slab pool, not into two buffers of their own.
-  const key = copyBytes(valueReader.bytesView());
+  const keyText = bytesToBinary(valueReader.bytesView());
   const createRevision = valueReader.int();
   const version = valueReader.int();
   const lease = valueReader.int();
-  const value = copyBytes(valueReader.bytesView());
-  const keyText = bytesToBinary(key);
-  if (flags === 1) {
+  const value = valueReader.bytesView();
+  const tombstone = flags === 1;
+  if (tombstone) {
     assert(version === 0 && value.length === 0, 'tombstone carries no value');
-    return tombstoneRecord(key, keyText, revision, sub);
+  } else {
+    assert(version >= 1, 'live record version >= 1');
   }
-  assert(version >= 1, 'live record version >= 1');
-  const kv: KeyValue = { key, createRevision, modRevision: revision, version, value, lease };
-  return { kv, keyText, sub, tombstone: false };
+  return {
+    kind: 'record', revision, sub, tombstone, keyText, createRevision, version, lease, value,
+  };
 }
 
-/** Encodes rows into the snapshot format; rows are sorted by key first. */
-export function encodeSnapshot(rows: readonly Row[]): Uint8Array {
-  const sorted = [...rows].sort((left, right) => compareBytes(left[0], right[0]));
-  const headerBytes = snapshotMagic.length + 1 + 8;
-  let bodyBytes = headerBytes;
-  for (const [key, value] of sorted) bodyBytes += 8 + key.length + value.length;
-  // ONE allocation of the exact size, trailer included: growing and copying a 30 MB buffer
-  // several times per snapshot grew the native heap by hundreds of MB (issue 5).
-  const writer = new ByteWriter(bodyBytes + 8)
-    .raw(snapshotMagic).u8(snapshotFormatVersion).u64(sorted.length);
-  for (const [key, value] of sorted) {
-    writer.bytes(key).bytes(value);
+/** SnapshotParts is what a snapshot holds, as the store hands it to `writeSnapshot`. */
+export interface SnapshotParts {
+  /** The record rows' count and their total key and value bytes (sizes come first). */
+  readonly records: { readonly count: number; readonly keyBytes: number;
+    readonly valueBytes: number };
+  /** Visits every record in (revision, sub) order; `value` is valid during the call. */
+  forEachRecord(visit: (fields: RecordFields, keyText: string, value: Uint8Array) => void):
+    void;
+  /** The lease and meta rows, in any order. */
+  readonly rows: readonly Row[];
+}
+
+/**
+ * Writes the snapshot of `parts` to `sink`, a chunk at a time (each chunk is reused once
+ * the sink returns, see store/chunks); returns the snapshot's size in bytes.
+ */
+export function writeSnapshot(parts: SnapshotParts, sink: (chunk: Uint8Array) => void,
+  chunkBytes = chunkBytesDefault): number {
+  const rows = [...parts.rows].sort((left, right) => compareBytes(left[0], right[0]));
+  assert(rows.every(([key]) => (key[0] ?? 0) > prefixRecord), 'small rows sort after records');
+  const { count, keyBytes, valueBytes } = parts.records;
+  let bodyBytes = headerBytes + count * recordRowFixedBytes + keyBytes + valueBytes;
+  for (const [key, value] of rows) bodyBytes += 8 + key.length + value.length;
+  const hash = new Fnv64().int(bodyBytes);
+  const writer = new ChunkWriter((chunk) => {
+    hash.raw(chunk);
+    sink(chunk);
+  }, chunkBytes);
+  writer.raw(snapshotMagic).u8(snapshotFormatVersion).u64(count + rows.length);
+  parts.forEachRecord((fields, keyText, value) => {
+    const tombstone = fields.version === 0;
+    writer.u32(17).u8(prefixRecord).u64(fields.revision).u64(fields.sub)
+      .u32(1 + 4 + keyText.length + 24 + 4 + value.length)
+      .u8(tombstone ? 1 : 0).binary(keyText)
+      .int(fields.createRevision).int(fields.version).int(fields.lease)
+      .bytes(value);
+  });
+  for (const [key, value] of rows) writer.bytes(key).bytes(value);
+  writer.flush();
+  assert(writer.writtenBytes === bodyBytes, 'snapshot body has its computed size');
+  sink(digestToBytes(hash.digest()));
+  return bodyBytes + digestBytes;
+}
+
+function digestToBytes(digest: string): Uint8Array {
+  const out = new Uint8Array(digestBytes);
+  for (let i = 0; i < digestBytes; i++) {
+    out[i] = Number.parseInt(digest.slice(i * 2, i * 2 + 2), 16);
   }
-  const digest = new Fnv64().bytes(writer.written()).digest();
-  for (let i = 0; i < 8; i++) {
-    writer.u8(Number.parseInt(digest.slice(i * 2, i * 2 + 2), 16));
-  }
-  const out = writer.finish();
-  assert(out.length === bodyBytes + 8, 'snapshot has a digest trailer');
   return out;
 }
 
-/** Decodes a snapshot into rows, checking magic, version and digest. */
-export function decodeSnapshot(bytes: Uint8Array): Row[] {
-  assert(bytes.length >= snapshotMagic.length + 1 + 8 + 8, 'snapshot is long enough');
-  const body = bytes.subarray(0, bytes.length - 8);
-  const digest = new Fnv64().bytes(body).digest();
-  const trailer = bytes.subarray(bytes.length - 8);
-  const trailerHex = [...trailer].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-  assert(trailerHex === digest, 'snapshot digest matches');
-  assert(compareBytes(body.subarray(0, 4), snapshotMagic) === 0, 'snapshot magic');
-  const reader = new ByteReader(body.subarray(4));
+/**
+ * Reads the snapshot in `source` bytes [start, byteLength): checks its digest, magic and
+ * version, then hands every row to `visit` in order. Views passed to `visit` stay valid
+ * (chunks are never reused) but pin their chunk while kept.
+ */
+export function readSnapshot(source: ByteSource, visit: (row: DecodedRow) => void,
+  options: { start?: number } = {}): void {
+  const start = options.start ?? 0;
+  const end = source.byteLength;
+  assert(end - start >= headerBytes + digestBytes, 'snapshot is long enough');
+  const bodyEnd = end - digestBytes;
+  const hash = new Fnv64().int(bodyEnd - start);
+  for (let offset = start; offset < bodyEnd; offset += chunkBytesDefault) {
+    hash.raw(source.subarray(offset, Math.min(bodyEnd, offset + chunkBytesDefault)));
+  }
+  const trailer = source.subarray(bodyEnd, end);
+  assert(compareBytes(trailer, digestToBytes(hash.digest())) === 0, 'snapshot digest matches');
+  const reader = new ChunkReader(source, { start, end: bodyEnd });
+  assert(compareBytes(reader.take(snapshotMagic.length), snapshotMagic) === 0,
+    'snapshot magic');
   assert(reader.u8() === snapshotFormatVersion, 'snapshot format version');
   const count = reader.u64();
-  const rows: Row[] = [];
   for (let i = 0; i < count; i++) {
-    rows.push([reader.bytes(), reader.bytes()]);
+    const key = reader.bytesView();
+    visit(decodeRow(key, reader.bytesView()));
   }
   assert(reader.done(), 'snapshot fully read');
-  return rows;
 }

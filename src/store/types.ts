@@ -7,8 +7,9 @@
  * int64 fields are plain `number` (the store asserts safe integers; the shell converts
  * Long values), and absent optional fields mean the proto default (0, false, empty bytes).
  *
- * Byte arrays in responses and events are shared with the store's history: callers MUST NOT
- * mutate them. The store copies every key and value it ingests.
+ * The store copies every key and value it keeps. Byte arrays in the responses and events of
+ * an apply may be the request's own (the new version's key and value): callers MUST NOT
+ * mutate either afterwards. Reads return arrays of their own.
  */
 
 /** Compare.CompareResult. */
@@ -233,10 +234,5 @@ export interface WatchEvent {
   /** For DELETE: only `key` and `modRevision` (the delete's revision) are set, as etcd. */
   readonly kv: KeyValue;
   /** The key's previous version, when it had a live one; watchers ask for it with prevKv. */
-  readonly prevKv?: KeyValue;
+  readonly prevKv?: KeyValue | undefined;
 }
-
-/** RowMutation is one backend write: put or delete of a row (see src/store/rows.ts). */
-export type RowMutation =
-  | { readonly op: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
-  | { readonly op: 'del'; readonly key: Uint8Array };

@@ -128,7 +128,7 @@ function wants(watcher: Watcher, event: WatchEvent): boolean {
 
 /** The event as `watcher` receives it (prevKv only if asked for). */
 function shape(watcher: Watcher, event: WatchEvent): WatchEvent {
-  return watcher.prevKv || event.prevKv === undefined ? event : stripPrevKv(event);
+  return eventForm(event, watcher.prevKv);
 }
 
 function response(watcher: Watcher, revision: number, events: WatchEvent[]): WatchResponse {
@@ -170,15 +170,24 @@ function revisionCut(events: readonly WatchEvent[], room: number, atLeastOne: bo
   return cut;
 }
 
-/** The event without prevKv, for watchers that did not ask for it (shared per event). */
-const withoutPrevKv = new WeakMap<WatchEvent, WatchEvent>();
-function stripPrevKv(event: WatchEvent): WatchEvent {
-  let stripped = withoutPrevKv.get(event);
-  if (stripped === undefined) {
-    stripped = { type: event.type, kv: event.kv };
-    withoutPrevKv.set(event, stripped);
+/**
+ * The two forms of an event watchers receive, each built once per event and shared by every
+ * watcher: without prevKv, and with it. A store event's `prevKv` may read a value from disk
+ * (store/key-index IndexEvent), so it is read only for watchers that asked for it, and at
+ * once: the stored form never refers back to the store, so it may outlive later applies.
+ */
+const plainForms = new WeakMap<WatchEvent, WatchEvent>();
+const fullForms = new WeakMap<WatchEvent, WatchEvent>();
+function eventForm(event: WatchEvent, prevKv: boolean): WatchEvent {
+  const forms = prevKv ? fullForms : plainForms;
+  let form = forms.get(event);
+  if (form === undefined) {
+    const previous = prevKv ? event.prevKv : undefined;
+    form = previous === undefined ? { type: event.type, kv: event.kv }
+      : { type: event.type, kv: event.kv, prevKv: previous };
+    forms.set(event, form);
   }
-  return stripped;
+  return form;
 }
 
 /** Adds `event` to the group's events of this revision, if the group wants it. */
@@ -411,8 +420,9 @@ export class WatchHub {
       let bytes = 0;
       for (const event of this.history.eventsAt(revision)) {
         if (inBounds(watcher.bounds, bytesToBinary(event.kv.key)) && wants(watcher, event)) {
-          mine.push(shape(watcher, event));
-          bytes += eventBytes(event);
+          const shaped = shape(watcher, event);
+          mine.push(shaped);
+          bytes += eventBytes(shaped);
         }
       }
       watcher.nextRevision = revision + 1;

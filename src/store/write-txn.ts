@@ -12,18 +12,16 @@
  * first write, so a failed command never changes state.
  */
 import { assert, assertNever } from './assert.js';
-import { bytesToBinary, copyBytes, emptyBytes } from './bytes.js';
+import { binaryToBytes, bytesToBinary, emptyBytes } from './bytes.js';
 import { type Outcome, type StoreErrorCode, fail, ok } from './errors.js';
-import { type KeyIndex, type KVRecord, tombstoneRecord } from './key-index.js';
+import { IndexEvent, type KeyIndex } from './key-index.js';
 import type { Lessor } from './lessor.js';
 import { type ReadView, checkRangeRevision, evaluateCompare, executeRange, keyBounds }
   from './range.js';
-import { metaRow, recordRow } from './rows.js';
 import { checkDuplicateKeys, planTxn, type TxnStep, validateTxn } from './txn.js';
-import {
-  type DeleteRangeRequest, type DeleteRangeResponse, EventType, type KeyValue, type PutRequest,
-  type PutResponse, type RangeRequest, type ResponseOp, type RowMutation, type TxnRequest,
-  type TxnResponse, type WatchEvent,
+import type {
+  DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest,
+  ResponseOp, TxnRequest, TxnResponse, WatchEvent,
 } from './types.js';
 
 /** StoreState is the mutable state shared by the store's command handlers. */
@@ -34,25 +32,24 @@ export interface StoreState {
   compactRevision: number;
 }
 
-/** Effects collects what one applied command emits: watch events and backend rows. */
+/** Effects collects what one applied command emits: its watch events. */
 export interface Effects {
   readonly events: WatchEvent[];
-  readonly mutations: RowMutation[];
 }
 
 /** WriteTxn is one write transaction at revision beginRevision + 1. */
 export class WriteTxn {
   readonly beginRevision: number;
-  private readonly changes: KVRecord[] = [];
+  private changes = 0;
 
-  /** Opens a write txn on `state`; `effects` receives its events and rows. */
+  /** Opens a write txn on `state`; `effects` receives its events. */
   constructor(private readonly state: StoreState, private readonly effects: Effects) {
     this.beginRevision = state.revision;
   }
 
   /** The revision reads inside the txn see: the new one once something changed. */
   get viewRevision(): number {
-    return this.changes.length > 0 ? this.beginRevision + 1 : this.beginRevision;
+    return this.changes > 0 ? this.beginRevision + 1 : this.beginRevision;
   }
 
   /** The read view inside the txn. */
@@ -73,82 +70,88 @@ export class WriteTxn {
   put(request: PutRequest): ResponseOp {
     const { index, lessor } = this.state;
     const keyText = bytesToBinary(request.key);
-    const previous = index.latest(keyText);
+    const previousId = index.latest(keyText);
+    const previous = previousId < 0 ? undefined : index.fields(previousId);
     const revision = this.beginRevision + 1;
     const ignoring = request.ignoreValue === true || request.ignoreLease === true;
     assert(!ignoring || previous !== undefined, 'ignore flags need an existing key');
-    const value = request.ignoreValue === true ? (previous?.kv.value ?? emptyBytes)
-      : copyBytes(request.value ?? emptyBytes);
-    const lease = request.ignoreLease === true ? (previous?.kv.lease ?? 0) : (request.lease ?? 0);
+    // NB: an ignored value is read back and stored again: records never share a value.
+    const value = request.ignoreValue === true ? index.value(previousId)
+      : (request.value ?? emptyBytes);
+    const lease = request.ignoreLease === true ? (previous?.lease ?? 0) : (request.lease ?? 0);
     const kv: KeyValue = {
-      key: previous?.kv.key ?? copyBytes(request.key),
-      createRevision: previous?.kv.createRevision ?? revision,
+      key: request.key,
+      createRevision: previous?.createRevision ?? revision,
       modRevision: revision,
-      version: (previous?.kv.version ?? 0) + 1,
+      version: (previous?.version ?? 0) + 1,
       value,
       lease,
     };
-    const record: KVRecord = { kv, keyText, sub: this.changes.length, tombstone: false };
-    this.record(record, previous);
-    const oldLease = previous?.kv.lease ?? 0;
+    index.appendPut({ keyText, revision, sub: this.changes, createRevision: kv.createRevision,
+      version: kv.version, lease, value });
+    this.record(kv, previousId);
+    const oldLease = previous?.lease ?? 0;
     if (oldLease !== lease) {
       lessor.detach(oldLease, keyText);
       if (lease !== 0) {
         lessor.attach(lease, keyText);
       }
     }
-    const response: PutResponse = request.prevKv === true && previous !== undefined
-      ? { header: { revision }, prevKv: previous.kv } : { header: { revision } };
+    const response: PutResponse = request.prevKv === true && previousId >= 0
+      ? { header: { revision }, prevKv: index.keyValue(previousId, true) }
+      : { header: { revision } };
     return { responsePut: response };
   }
 
   /** Deletes every live key in the range at the txn's view revision. */
   deleteRange(request: DeleteRangeRequest): ResponseOp {
-    const live: KVRecord[] = [];
-    this.state.index.scanAt(keyBounds(request.key, request.rangeEnd), this.viewRevision,
-      (record) => {
-        live.push(record);
-        return true;
-      });
-    for (const previous of live) {
-      this.deleteKey(previous);
+    const live: number[] = [];
+    const index = this.state.index;
+    index.scanAt(keyBounds(request.key, request.rangeEnd), this.viewRevision, (id) => {
+      live.push(id);
+      return true;
+    });
+    // Read before the deletes: the index MUST NOT change during a scan, and prevKvs show the
+    // versions deleted.
+    const prevKvs = request.prevKv === true ? live.map((id) => index.keyValue(id, true)) : [];
+    for (const previousId of live) {
+      this.deleteKey(previousId);
     }
-    const revision = live.length > 0 || this.changes.length > 0
+    const revision = live.length > 0 || this.changes > 0
       ? this.beginRevision + 1 : this.beginRevision;
-    const prevKvs = request.prevKv === true ? live.map((record) => record.kv) : [];
     const response: DeleteRangeResponse = { header: { revision }, deleted: live.length, prevKvs };
     return { responseDeleteRange: response };
   }
 
-  /** Deletes the key of the live record `previous`. */
-  deleteKey(previous: KVRecord): void {
-    assert(!previous.tombstone, 'only live keys are deleted');
-    const record = tombstoneRecord(previous.kv.key, previous.keyText, this.beginRevision + 1,
-      this.changes.length);
-    this.record(record, previous);
-    this.state.lessor.detach(previous.kv.lease, previous.keyText);
+  /** Deletes the key of the live record `previousId`. */
+  deleteKey(previousId: number): void {
+    const index = this.state.index;
+    assert(!index.isTombstone(previousId), 'only live keys are deleted');
+    const keyText = index.keyText(previousId);
+    const lease = index.fields(previousId).lease;
+    const revision = this.beginRevision + 1;
+    index.appendTombstone(keyText, { revision, sub: this.changes });
+    const kv: KeyValue = {
+      key: binaryToBytes(keyText), createRevision: 0, modRevision: revision,
+      version: 0, value: emptyBytes, lease: 0,
+    };
+    this.record(kv, previousId);
+    this.state.lessor.detach(lease, keyText);
   }
 
   /** Ends the txn: moves the store revision when something changed; returns the revision. */
   end(): number {
-    if (this.changes.length === 0) {
+    if (this.changes === 0) {
       assert(this.state.revision === this.beginRevision, 'no change keeps the revision');
       return this.beginRevision;
     }
     this.state.revision = this.beginRevision + 1;
-    const [key, value] = metaRow('revision', this.state.revision);
-    this.effects.mutations.push({ op: 'put', key, value });
     return this.state.revision;
   }
 
-  private record(record: KVRecord, previous: KVRecord | undefined): void {
-    this.state.index.append(record);
-    this.changes.push(record);
-    const [key, value] = recordRow(record);
-    this.effects.mutations.push({ op: 'put', key, value });
-    const type = record.tombstone ? EventType.DELETE : EventType.PUT;
-    this.effects.events.push(previous === undefined
-      ? { type, kv: record.kv } : { type, kv: record.kv, prevKv: previous.kv });
+  private record(kv: KeyValue, previousId: number): void {
+    this.changes += 1;
+    this.effects.events.push(new IndexEvent(kv, { index: this.state.index, previousId }));
   }
 }
 
@@ -169,7 +172,7 @@ function checkPath(state: StoreState, steps: readonly TxnStep[]): StoreErrorCode
     } else if ('requestPut' in op) {
       const put = op.requestPut;
       const ignoring = put.ignoreValue === true || put.ignoreLease === true;
-      if (ignoring && state.index.latest(bytesToBinary(put.key)) === undefined) {
+      if (ignoring && state.index.latest(bytesToBinary(put.key)) < 0) {
         return 'STORE_ERR_KEY_NOT_FOUND';
       }
       const lease = put.lease ?? 0;

@@ -159,7 +159,9 @@ export class TestCluster {
     this.queue.push(...ready.messages);
     if (ready.snapshot !== null) {
       node.restoredSnapshot = ready.snapshot;
-      node.appliedData = decoder.decode(ready.snapshot.data).split(',').filter((s) => s !== '');
+      const data = ready.snapshot.data;
+      node.appliedData = decoder.decode(data.subarray(0, data.byteLength)).split(',')
+        .filter((s) => s !== '');
     }
     for (const entry of ready.committedEntries) {
       node.applied.push(entry);
@@ -192,7 +194,8 @@ export class TestCluster {
     });
     const raft = new RaftNode(config, persisted);
     const appliedData = persisted.snapshot === null ? []
-      : decoder.decode(persisted.snapshot.data).split(',').filter((s) => s !== '');
+      : decoder.decode(persisted.snapshot.data.subarray(0, persisted.snapshot.data.byteLength))
+        .split(',').filter((s) => s !== '');
     return {
       raft, disk: { ...persisted }, applied: [], appliedData, readStates: [],
       restoredSnapshot: null,

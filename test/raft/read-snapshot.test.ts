@@ -126,6 +126,37 @@ describe('snapshots', () => {
     expect(cluster.node(2).appliedData).toEqual(expected);
   });
 
+  it('reads snapshot data a piece at a time from a stand-in, and takes a replacement', () => {
+    const cluster = new TestCluster([1, 2, 3], { snapshotChunkBytes: 5 });
+    cluster.elect(1);
+    cluster.filter = (m) => m.to !== 3 && m.from !== 3;
+    for (let i = 0; i < 20; i++) cluster.raft(1).propose(data(`v${i}`));
+    cluster.stabilize();
+    cluster.tickAll(1);
+    cluster.compact(1);
+    // The shell swaps the bytes for a stand-in that reads them on demand (as from a file).
+    const bytes = data(cluster.node(1).appliedData.join(','));
+    const pieces: Array<[number, number]> = [];
+    const standIn = {
+      byteLength: bytes.byteLength,
+      subarray(start: number, end: number): Uint8Array {
+        pieces.push([start, end]);
+        return bytes.slice(start, end);
+      },
+    };
+    const index = cluster.raft(1).snapshotMeta().index;
+    expect(cluster.raft(1).replaceSnapshotData(index - 1, standIn)).toBe(false);
+    expect(cluster.raft(1).replaceSnapshotData(index, standIn)).toBe(true);
+    expect(() => cluster.raft(1).replaceSnapshotData(index, data('other size')))
+      .toThrow(/replacement snapshot data has its size/);
+    cluster.filter = () => true;
+    cluster.tickAll(3);
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(pieces.every(([start, end]) => end - start <= 5)).toBe(true);
+    expect(cluster.node(3).restoredSnapshot?.meta.index).toBe(index);
+    expect(cluster.node(3).appliedData).toEqual(cluster.node(1).appliedData);
+  });
+
   it('a stalled snapshot transfer restarts from the first chunk', () => {
     const cluster = new TestCluster([1, 2, 3], { snapshotChunkBytes: 4, electionTicks: 10 });
     cluster.elect(1);

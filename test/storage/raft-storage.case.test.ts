@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LevelStorage } from '../../src/storage/level-storage.js';
 import { MemoryStorage } from '../../src/storage/memory-storage.js';
+import { closeSnapshotData } from '../../src/storage/raft-storage.js';
 import type { RaftStorage } from '../../src/storage/raft-storage.js';
 import { EntryType } from '../../src/raft/types.js';
-import type { Entry } from '../../src/raft/types.js';
+import type { Entry, SnapshotData } from '../../src/raft/types.js';
 
 const directories: string[] = [];
 
@@ -21,6 +22,11 @@ afterEach(() => {
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+/** Reads the whole of snapshot data (in memory or in a file) as plain bytes. */
+function bytesOf(data: SnapshotData | undefined): number[] {
+  return data === undefined ? [] : [...data.subarray(0, data.byteLength)];
+}
 
 function entry(index: number, term: number, text = `e${index}`): Entry {
   return { index, term, type: EntryType.Normal, data: new TextEncoder().encode(text) };
@@ -106,10 +112,44 @@ describe.each(adapters)('RaftStorage contract: $name', (adapter) => {
     await storage.writeReady({ hardState: null, entries: [entry(11, 3)], snapshot: null });
     const again = await reopen();
     const loaded = await again.load();
-    expect(loaded.persisted.snapshot).toEqual(snapshot);
+    expect(loaded.persisted.snapshot?.meta).toEqual(snapshot.meta);
+    expect(bytesOf(loaded.persisted.snapshot?.data)).toEqual([1, 2, 3]);
     expect(loaded.persisted.entries).toEqual([entry(11, 3)]);
+    closeSnapshotData(loaded.persisted.snapshot?.data);
     await again.close();
   });
+
+  it('stores a staged snapshot, and data handed out stays readable after a newer one',
+    async () => {
+      const { storage, reopen } = adapter.open();
+      await storage.load();
+      await storage.writeReady({ hardState: null, entries: [1, 2, 3, 4, 5].map((i) =>
+        entry(i, 1)), snapshot: null });
+      const membership = { voters: [1], learners: [] };
+      const first = storage.stageSnapshot((write) => {
+        write(new Uint8Array([1, 2]));
+        write(new Uint8Array([3]));
+      });
+      expect(first.byteLength).toBe(3);
+      await storage.writeSnapshot({ meta: { index: 2, term: 1, membership }, data: first }, 1);
+      const opened = storage.openSnapshot();
+      expect(opened?.meta.index).toBe(2);
+      const second = storage.stageSnapshot((write) => write(new Uint8Array([7, 8, 9, 10])));
+      await storage.writeSnapshot({ meta: { index: 4, term: 1, membership }, data: second });
+      // The first snapshot's holders still read it, though a newer one replaced it.
+      expect(bytesOf(first)).toEqual([1, 2, 3]);
+      expect(bytesOf(opened?.data)).toEqual([1, 2, 3]);
+      expect([...first.subarray(1, 3)]).toEqual([2, 3]);
+      expect(bytesOf(storage.openSnapshot()?.data)).toEqual([7, 8, 9, 10]);
+      for (const data of [first, second, opened?.data]) closeSnapshotData(data);
+      const again = await reopen();
+      const loaded = await again.load();
+      expect(loaded.persisted.snapshot?.meta.index).toBe(4);
+      expect(bytesOf(loaded.persisted.snapshot?.data)).toEqual([7, 8, 9, 10]);
+      expect(loaded.persisted.entries).toEqual([entry(5, 1)]);
+      closeSnapshotData(loaded.persisted.snapshot?.data);
+      await again.close();
+    });
 
   it('a local snapshot compacts the log below its index', async () => {
     const { storage, reopen } = adapter.open();

@@ -39,7 +39,6 @@ describe('revisions and versions', () => {
     const applied = del(store, 'zzz');
     expect(expectOk(applied.result)).toEqual({ header: { revision: 2 }, deleted: 0, prevKvs: [] });
     expect(applied.events).toEqual([]);
-    expect(applied.mutations).toEqual([]);
     expect(store.revision).toBe(2);
   });
 
@@ -171,7 +170,7 @@ describe('put options', () => {
     const applied = put(store, 'a', '1', { lease: 42 });
     expect(codeOf(applied.result)).toBe('STORE_ERR_LEASE_NOT_FOUND');
     expect(store.revision).toBe(1);
-    expect(applied.mutations).toEqual([]);
+    expect(applied.events).toEqual([]);
   });
 
   it('copies ingested bytes so callers may reuse their buffers', () => {

@@ -103,7 +103,6 @@ describe('txn execution', () => {
     const applied = txn(store, { success: [rangeOp('a')], failure: [putOp('b', '1')] });
     expect(expectOk(applied.result).header.revision).toBe(2);
     expect(applied.events).toEqual([]);
-    expect(applied.mutations).toEqual([]);
   });
 
   it('evaluates nested compares against the pre-txn state', () => {

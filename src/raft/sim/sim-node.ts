@@ -87,7 +87,8 @@ export class SimNode {
     this.raft = new RaftNode(config, persisted);
     const snapshot = persisted.snapshot;
     this.app = snapshot === null ? new SimApp()
-      : SimApp.fromSnapshot(snapshot.meta.index, snapshot.data);
+      : SimApp.fromSnapshot(snapshot.meta.index,
+        snapshot.data.subarray(0, snapshot.data.byteLength));
     this.incarnation++;
     this.role = Role.Follower;
     this.term = persisted.hardState.term;

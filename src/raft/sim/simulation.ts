@@ -363,7 +363,8 @@ export class Simulation implements SimContext {
   private applyReady(node: SimNode, ready: Ready): void {
     if (ready.snapshot !== null) {
       const meta = ready.snapshot.meta;
-      node.app = SimApp.fromSnapshot(meta.index, ready.snapshot.data);
+      const data = ready.snapshot.data;
+      node.app = SimApp.fromSnapshot(meta.index, data.subarray(0, data.byteLength));
       this.stats.snapshotsInstalled++;
       this.trace('snapshot', `node ${node.id} installed snapshot ${meta.index}/${meta.term}`);
       this.client.onSnapshotRestored(this, node);
@@ -451,7 +452,8 @@ export class Simulation implements SimContext {
   private convergenceBudgetTicks(): number {
     let snapshotBytes = 0;
     for (const node of this.allNodes) {
-      snapshotBytes = Math.max(snapshotBytes, node.storage.persistedSnapshot()?.data.length ?? 0);
+      const persisted = node.storage.persistedSnapshot();
+      snapshotBytes = Math.max(snapshotBytes, persisted?.data.byteLength ?? 0);
     }
     const chunks = Math.ceil(snapshotBytes / this.parameters.snapshotChunkBytes);
     return 200 * this.parameters.electionTicks + 4 * chunks * this.allNodes.length;
