@@ -100,6 +100,9 @@ const leaderOnlyTypes: ReadonlySet<MessageType> = new Set([
   MessageType.Append, MessageType.Heartbeat, MessageType.Snapshot,
 ]);
 
+/** Most leadership transfers waiting for the loop (each is one MoveLeader call). */
+const transferQueueMax = 64;
+
 function dropError(reason: DropReason): EtcdError {
   switch (reason) {
     case DropReason.NoLeader: return etcdError('ETCD_ERR_NO_LEADER');
@@ -135,6 +138,12 @@ export class Peer {
   private readonly proposalQueue: Array<{ requestId: number; data: Uint8Array;
     conf: ConfChange | null }> = [];
   private readonly pending = new Map<number, PendingProposal>();
+  /**
+   * Leadership transfers asked for by the API, handed to Raft by the loop between Readies
+   * (the core refuses calls while a Ready is out, and the loop awaits the disk then).
+   */
+  private readonly transferQueue: Array<{ target: NodeId;
+    done: (result: ReturnType<RaftNode['transferLeadership']>) => void }> = [];
   private requestIdNext = 1;
   private pendingTicks = 0;
   /** Reports of unreachable peers, turned into forgetLeader by the loop. */
@@ -209,12 +218,14 @@ export class Peer {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.poke();
     await this.loopDone;
+    this.failTransfers();
     for (const [requestId, proposal] of this.pending) {
       clearTimeout(proposal.timer);
       proposal.reject(etcdError('ETCD_ERR_STOPPED'));
       this.pending.delete(requestId);
     }
     this.reads.failAll(etcdError('ETCD_ERR_STOPPED'));
+    this.failTransfers();
     closeSnapshotData(this.heldSnapshot);
     closeSnapshotData(this.snapshotWritten?.data);
     this.heldSnapshot = null;
@@ -266,8 +277,12 @@ export class Peer {
   /** Asks Raft to hand leadership to `target`; resolves once it moved (or rejects). */
   async transferLeadership(target: NodeId, timeoutMs = this.options.requestTimeoutMs):
     Promise<void> {
-    const result = this.raft.transferLeadership(target);
-    this.poke();
+    if (this.stopped) throw etcdError('ETCD_ERR_STOPPED');
+    if (this.transferQueue.length >= transferQueueMax) throw etcdError('ETCD_ERR_TOO_MANY_REQUESTS');
+    const result = await new Promise<ReturnType<RaftNode['transferLeadership']>>((done) => {
+      this.transferQueue.push({ target, done });
+      this.poke();
+    });
     if (result.kind === 'dropped') throw dropError(result.reason);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -369,6 +384,13 @@ export class Peer {
     this.reads.failAll(etcdError('ETCD_ERR_STOPPED'));
   }
 
+  /** Answers every queued leadership transfer with "stopped" (the loop has ended). */
+  private failTransfers(): void {
+    for (const transfer of this.transferQueue.splice(0)) {
+      transfer.done({ kind: 'dropped', reason: DropReason.Removed });
+    }
+  }
+
   private processInputs(): void {
     this.maybeCompact();
     this.maybeReleaseInstalledSnapshot();
@@ -377,6 +399,9 @@ export class Peer {
     for (; this.pendingTicks > 0; this.pendingTicks--) {
       this.raft.tick();
       this.leaderLoss.tick(this.raft);
+    }
+    for (const transfer of this.transferQueue.splice(0)) {
+      transfer.done(this.raft.transferLeadership(transfer.target));
     }
     for (const queued of this.proposalQueue.splice(0)) {
       const result = queued.conf === null
