@@ -167,14 +167,37 @@ function keyValueType(): protobuf.Type {
 function encodeWatchResponse(type: protobuf.Type, value: object): Buffer {
   const events = (value as { events?: WireEvent[] }).events ?? [];
   if (events.length === 0) return toBuffer(type.encode(value).finish());
-  const writer = protobuf.Writer.create();
   const base = type.encode({ ...value, events: [] }).finish();
-  for (const event of events) writer.uint32((watchEventField << 3) | 2).bytes(encodeEvent(event));
-  const tail = writer.finish();
-  const out = Buffer.allocUnsafe(base.length + tail.length);
+  const encoded = events.map(encodeEvent);
+  // NB: written straight into one buffer of the exact size: a protobufjs Writer for the
+  // events, then a copy of base and events, made three buffers of the response's size per
+  // response, and 1000 watchers' fan-out left the malloc heap fragmented (issue 5).
+  let size = base.length;
+  for (const bytes of encoded) size += 1 + varintBytes(bytes.length) + bytes.length;
+  const out = Buffer.allocUnsafe(size);
   out.set(base, 0);
-  out.set(tail, base.length);
+  let offset = base.length;
+  for (const bytes of encoded) {
+    out[offset++] = (watchEventField << 3) | 2;
+    for (let length = bytes.length; ; length >>>= 7) {
+      if (length < 0x80) {
+        out[offset++] = length;
+        break;
+      }
+      out[offset++] = (length & 0x7f) | 0x80;
+    }
+    out.set(bytes, offset);
+    offset += bytes.length;
+  }
+  if (offset !== size) throw new Error('watch response encoding ran past its computed size');
   return out;
+}
+
+/** Bytes of `value` (a non-negative 32-bit integer) as a protobuf varint. */
+function varintBytes(value: number): number {
+  let bytes = 1;
+  for (let rest = value >>> 7; rest > 0; rest >>>= 7) bytes++;
+  return bytes;
 }
 
 /**
