@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { EtcdClient } from '../server/etcd-client.js';
 import type { WireStatus } from '../server/etcd-client.js';
 import { packageRoot } from '../transport/proto.js';
+import { peerNodeFlags } from './heap-tuning.js';
 
 /** PeerLayout is one peer's name and ports. */
 export interface PeerLayout {
@@ -118,7 +119,8 @@ export function cliEntry(): string {
  * grew to 300-450 MB, because the multi-MB buffers of each snapshot are served from the
  * brk heap once the dynamic mmap threshold has risen, and LevelDB's thread-pool work gets
  * arenas of its own; a fixed 128 KiB threshold and two arenas cut resident memory by about
- * 40%. Operators starting `coracle server` by hand should set the same variables.
+ * 40%. Operators starting `coracle server` by hand should set the same variables, and pass
+ * the node flags of cli/heap-tuning `peerNodeFlags`, which spawnPeer passes too.
  */
 export const peerAllocatorEnv: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
@@ -132,7 +134,7 @@ export function spawnPeer(directory: string, layout: ClusterLayout, peer: PeerLa
     .map((other) => `${other.name}=127.0.0.1:${other.peerPort}`).join(',');
   mkdirSync(join(directory, 'logs'), { recursive: true });
   const log = openSync(join(directory, 'logs', `${peer.name}.log`), 'a');
-  return spawn(process.execPath, [cliEntry(), 'server', '--name', peer.name,
+  return spawn(process.execPath, [...peerNodeFlags, cliEntry(), 'server', '--name', peer.name,
     '--data-dir', resolve(directory, 'data', peer.name),
     '--peer-listen', `127.0.0.1:${peer.peerPort}`,
     '--client-listen', `127.0.0.1:${peer.clientPort}`,

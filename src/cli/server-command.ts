@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { startServer, serverDefaults } from '../server/server.js';
 import type { RunningServer } from '../server/server.js';
+import { tuneHeapGrowth } from './heap-tuning.js';
 import { createLogger } from './logger.js';
 
 interface ServerFlags {
@@ -84,6 +85,8 @@ export function registerServerCommand(program: Command): void {
       'DEBUG ONLY: acknowledge before the disk write (proves the chaos checker bites)')
     .action(async (flags: ServerFlags) => {
       const logger = createLogger({ level: flags.logLevel, name: flags.name });
+      const growth = tuneHeapGrowth(process);
+      logger.info({ heapGrowingPercent: growth ?? 'as given' }, 'V8 heap growth set');
       const server = await startServer({
         name: flags.name, dataDir: flags.dataDir, peerListen: flags.peerListen,
         clientListen: flags.clientListen,

@@ -943,10 +943,7 @@ export class RaftNode {
   }
 
   private maybeCommit(): boolean {
-    const matches = this.currentMembership.voters
-      .map((id) => this.progress.get(id)?.match ?? 0)
-      .sort((a, b) => b - a);
-    const quorumIndex = matches[quorumSize(this.currentMembership) - 1] ?? 0;
+    const quorumIndex = this.quorumMatchIndex();
     // Figure 8: only entries of the current term are committed by counting replicas.
     if (quorumIndex <= this.log.committed || this.log.termAt(quorumIndex) !== this.term) {
       return false;
@@ -957,6 +954,28 @@ export class RaftNode {
     this.uncommittedBytes = Math.max(0, this.uncommittedBytes);
     this.log.commitTo(quorumIndex);
     return true;
+  }
+
+  /**
+   * Returns the highest index that a quorum of voters has matched: the largest match index
+   * at least `quorumSize` voters have reached. NB: no sorting and no arrays, as it runs on
+   * every append response (it was ~3% of the leader's allocations, issue 5); voters are few.
+   */
+  private quorumMatchIndex(): number {
+    const voters = this.currentMembership.voters;
+    const quorum = quorumSize(this.currentMembership);
+    let best = 0;
+    for (const candidate of voters) {
+      const index = this.progress.get(candidate)?.match ?? 0;
+      if (index <= best) continue;
+      let reached = 0;
+      for (const voter of voters) {
+        if ((this.progress.get(voter)?.match ?? 0) >= index) reached++;
+      }
+      if (reached >= quorum) best = index;
+    }
+    assert(best >= 0, 'a quorum index is never negative');
+    return best;
   }
 
   private bcastAppend(): void {

@@ -29,6 +29,7 @@ import { closeSnapshotData } from '../storage/raft-storage.js';
 import type { RaftStorage, LoadedState } from '../storage/raft-storage.js';
 import type { Logger } from '../util/logger.js';
 import { SeededRandom } from '../util/prng.js';
+import { SlabCopier } from '../util/slab.js';
 import { encodeCommand } from './command-codec.js';
 import type { ReplicatedOp } from './command-codec.js';
 import { etcdError } from './etcd-api/errors.js';
@@ -144,6 +145,8 @@ export class Peer {
    */
   private readonly transferQueue: Array<{ target: NodeId;
     done: (result: ReturnType<RaftNode['transferLeadership']>) => void }> = [];
+  /** Where proposed entries' data is copied (util/slab). */
+  private readonly entrySlabs = new SlabCopier();
   private requestIdNext = 1;
   private pendingTicks = 0;
   /** Reports of unreachable peers, turned into forgetLeader by the loop. */
@@ -255,9 +258,10 @@ export class Peer {
   /** Proposes a command; resolves with its apply result once applied on this peer. */
   propose(op: ReplicatedOp): Promise<unknown> {
     const requestId = this.requestIdNext++;
-    // NB: copied into an ArrayBuffer of its own: protobufjs encodes into Node's shared 8 KB
-    // pool, and the Raft log keeps the entry long enough to pin a whole slab per entry.
-    const data = new Uint8Array(encodeCommand({
+    // NB: copied out of Node's shared 8 KB pool, where protobufjs encodes, since the Raft log
+    // keeps the entry long enough to pin a whole pool slab per entry; into a slab of entries
+    // rather than an ArrayBuffer of its own (util/slab).
+    const data = this.entrySlabs.copy(encodeCommand({
       memberId: this.options.memberId, requestId, nowMs: Date.now(), op,
     }));
     return this.enqueueProposal(requestId, data, null);

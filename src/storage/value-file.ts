@@ -38,7 +38,7 @@ export const valueSegmentBytesDefault = 64 * 1024 * 1024;
 /** Append buffer, bytes (default 256 KiB): one pwrite per this many appended bytes. */
 export const valueBufferBytesDefault = 256 * 1024;
 /** Read-ahead window for in-order reads (snapshots), bytes. */
-const readAheadBytes = 1024 * 1024;
+const readAheadBytes = 256 * 1024;
 /** Bytes of a record's header: u32 length, u32 crc32. */
 const headerBytes = 8;
 const segmentSuffix = '.val';
@@ -143,7 +143,7 @@ export class ValueFile implements ValueStore {
     } else {
       this.readAt(segment, record, offset);
     }
-    return this.check(record, { ref, length });
+    return this.check(record, 0, { ref, length });
   }
 
   view(ref: number, length: number): Uint8Array {
@@ -151,7 +151,7 @@ export class ValueFile implements ValueStore {
     const size = headerBytes + length;
     if (segment === this.tail && offset >= this.flushedBytes) {
       const at = offset - this.flushedBytes;
-      return this.check(this.buffer.subarray(at, at + size), { ref, length });
+      return this.check(this.buffer, at, { ref, length });
     }
     if (size > readAheadBytes) return this.read(ref, length);
     let window = this.window;
@@ -165,7 +165,7 @@ export class ValueFile implements ValueStore {
       this.window = window;
     }
     const at = offset - window.start;
-    return this.check(window.bytes.subarray(at, at + size), { ref, length });
+    return this.check(window.bytes, at, { ref, length });
   }
 
   release(ref: number, length: number): void {
@@ -211,18 +211,23 @@ export class ValueFile implements ValueStore {
     return { segment, offset: ref % this.segmentBytes };
   }
 
-  /** Checks a record's header against what the index expects; returns its value. */
-  private check(record: Buffer, expected: { ref: number; length: number }): Uint8Array {
-    const length = record.readUInt32BE(0);
-    const value = record.subarray(headerBytes);
-    if (length !== expected.length || value.length !== expected.length) {
+  /**
+   * Checks the record at `offset` of `bytes` against what the index expects; returns its
+   * value as a view of `bytes` (one allocation: this runs for every value of a snapshot).
+   */
+  private check(bytes: Buffer, offset: number, expected: { ref: number; length: number }):
+    Uint8Array {
+    assert(offset + headerBytes + expected.length <= bytes.length, 'the record was read whole');
+    const length = bytes.readUInt32BE(offset);
+    if (length !== expected.length) {
       throw new ValueFileError(`value ${expected.ref}: length ${length} on file, ` +
         `${expected.length} expected`);
     }
-    if (crc32(value) !== record.readUInt32BE(4)) {
+    const value = new Uint8Array(bytes.buffer, bytes.byteOffset + offset + headerBytes, length);
+    if (crc32(value) !== bytes.readUInt32BE(offset + 4)) {
       throw new ValueFileError(`value ${expected.ref}: CRC mismatch`);
     }
-    return new Uint8Array(value.buffer, value.byteOffset, value.length);
+    return value;
   }
 
   private readAt(segment: Segment, target: Buffer, offset: number): void {

@@ -81,7 +81,7 @@ export class KeyIndex {
     let valueBytes = 0;
     for (let id = 0; id < this.log.size; id++) {
       keyBytes += this.keyText(id).length;
-      valueBytes += this.log.fields(id).valueLength;
+      valueBytes += this.log.valueLength(id);
     }
     return { count: this.log.size, keyBytes, valueBytes };
   }
@@ -199,14 +199,18 @@ export class KeyIndex {
   }
 
   /**
-   * Visits every retained record in (revision, sub) order with its value as a view valid
-   * only during the call (snapshots).
+   * Visits every retained record in (revision, sub) order with its value as a view; both
+   * `fields` (one object, reused) and the value are valid only during the call (snapshots).
    */
   forEachRecord(visit: (fields: RecordFields, keyText: string, value: Uint8Array) => void):
     void {
     const size = this.log.size;
+    const fields = {
+      revision: 0, sub: 0, createRevision: 0, version: 0, lease: 0, valueRef: 0,
+      valueLength: 0, keyId: 0, previous: 0,
+    };
     for (let id = 0; id < size; id++) {
-      const fields = this.log.fields(id);
+      this.log.readInto(id, fields);
       const value = fields.valueLength === 0 ? emptyBytes
         : this.values.view(fields.valueRef, fields.valueLength);
       visit(fields, this.keyText(id), value);

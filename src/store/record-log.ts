@@ -133,6 +133,26 @@ export class RecordLog {
     return this.chunk(id).previous[id & chunkMask]!;
   }
 
+  /** Returns the value length of record `id`. */
+  valueLength(id: number): number {
+    return this.chunk(id).valueLength[id & chunkMask]!;
+  }
+
+  /** Copies every field of record `id` into `target` (no allocation; scans of all records). */
+  readInto(id: number, target: { -readonly [K in keyof RecordFields]: number }): void {
+    const chunk = this.chunk(id);
+    const slot = id & chunkMask;
+    target.revision = chunk.revision[slot]!;
+    target.sub = chunk.sub[slot]!;
+    target.createRevision = chunk.createRevision[slot]!;
+    target.version = chunk.version[slot]!;
+    target.lease = chunk.lease[slot]!;
+    target.valueRef = chunk.valueRef[slot]!;
+    target.valueLength = chunk.valueLength[slot]!;
+    target.keyId = chunk.keyId[slot]!;
+    target.previous = chunk.previous[slot]!;
+  }
+
   /** Returns every field of record `id`. */
   fields(id: number): RecordFields {
     const chunk = this.chunk(id);

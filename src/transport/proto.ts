@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import type { Entry, Membership, Message, SnapshotChunk } from '../raft/types.js';
+import { SlabCopier } from '../util/slab.js';
 
 /** Finds the package root (the folder holding package.json) from this module's location. */
 export function packageRoot(): string {
@@ -72,13 +73,17 @@ function fromWireMembership(wire: WireMembership | null | undefined): Membership
   };
 }
 
+/** Where received entries' data is copied (util/slab). */
+const entrySlabs = new SlabCopier();
+
 function fromWireEntry(wire: WireEntry): Entry {
-  // NB: copied into an ArrayBuffer of its own: `bytes` is a view into the whole frame,
-  // itself often a slice of an 8 KB pool slab, and the Raft log keeps entries for thousands
-  // of indexes, which pinned a slab per entry (issue 5: hundreds of MB of RSS).
+  // NB: copied: `bytes` is a view into the whole frame, itself often a slice of an 8 KB pool
+  // slab, and the Raft log keeps entries for thousands of indexes, which pinned a frame per
+  // entry (issue 5: hundreds of MB of RSS). Into a slab of entries, which die in order,
+  // rather than an ArrayBuffer of its own per entry (util/slab).
   return {
     term: toSafe(wire.term), index: toSafe(wire.index), type: wire.type ?? 0,
-    data: new Uint8Array(bytes(wire.data)),
+    data: entrySlabs.copy(bytes(wire.data)),
   };
 }
 

@@ -146,6 +146,42 @@ describe('watch hub', () => {
     expect(events(driver.hub.drain(id, { eventsMax: 2 }))).toEqual(['PUT e@4']);
   });
 
+  it('batches queued revisions into responses of whole revisions within the budget', () => {
+    const driver = new Driver();
+    const id = expectOk(driver.hub.createWatch({ key: b('a'), rangeEnd: b('z') })).watchId;
+    driver.put('a', '1'); // 2
+    driver.apply({ type: 'txn', request: { success: ['b', 'c'].map((key) => ({
+      requestPut: { key: b(key), value: b('1') } })) } }); // 3
+    driver.put('d', '1'); // 4
+    expect(driver.hub.requestProgress(id)).toBe(true);
+    driver.put('e', '1'); // 5
+    driver.put('f', '1'); // 6
+    const first = driver.hub.drain(id, { eventsMax: 3 });
+    // Revisions 2 and 3 fit in 3 events; 4 would not. Progress never joins an event run.
+    expect(first.map((response) => [response.header.revision, events([response])]))
+      .toEqual([[3, ['PUT a@2', 'PUT b@3', 'PUT c@3']]]);
+    const second = driver.hub.drain(id, { eventsMax: 3 });
+    expect(second.map((response) => [response.header.revision, events([response])]))
+      .toEqual([[4, ['PUT d@4']], [4, []], [6, ['PUT e@5', 'PUT f@6']]]);
+    expect(driver.hub.drain(id)).toEqual([]);
+  });
+
+  it('keeps a long-behind watcher bounded and in order while it is drained in steps', () => {
+    const driver = new Driver();
+    const id = expectOk(driver.hub.createWatch({ key: b('k'), rangeEnd: b('l') })).watchId;
+    const seen: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      driver.put(`k${i % 7}`, String(i));
+      if (i % 3 === 0) seen.push(...events(driver.hub.drain(id, { eventsMax: 2 })));
+    }
+    while (driver.hub.readyWatchIds().includes(id)) {
+      seen.push(...events(driver.hub.drain(id, { eventsMax: 500 })));
+    }
+    expect(seen).toHaveLength(5000);
+    expect(seen.map((line) => Number(line.split('@')[1])))
+      .toEqual(Array.from({ length: 5000 }, (_, i) => i + 2));
+  });
+
   it('sends progress on request and to idle progressNotify watchers', () => {
     const driver = new Driver();
     const plain = expectOk(driver.hub.createWatch({ key: b('a') })).watchId;
