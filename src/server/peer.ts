@@ -522,9 +522,15 @@ export class Peer {
     if (applied - this.raft.snapshotMeta().index < this.options.snapshotEntries) return;
     const meta = this.raft.snapshotMetaFor(applied);
     // Encoded straight into the storage's file, a chunk at a time: never one array in memory.
-    const data = this.options.storage.stageSnapshot((write) => {
-      this.stateMachine.snapshotTo(write);
-    });
+    let data: SnapshotData;
+    try {
+      data = this.options.storage.stageSnapshot((write) => {
+        this.stateMachine.snapshotTo(write);
+      });
+    } catch (error) {
+      this.crashStop(error);
+      return;
+    }
     // Entries just behind the snapshot stay, so a follower a little behind catches up from
     // the log rather than by a whole snapshot (etcd keeps 5,000: SnapshotCatchUpEntries).
     const retain = Math.min(snapshotCatchUpEntriesMax,

@@ -74,15 +74,21 @@ export class SnapshotFile implements StoredSnapshotData {
     let written = 0;
     try {
       produce((chunk) => {
-        for (let done = 0; done < chunk.length;) {
-          done += writeSync(fd, chunk, done, chunk.length - done, written + done);
+        try {
+          for (let done = 0; done < chunk.length;) {
+            done += writeSync(fd, chunk, done, chunk.length - done, written + done);
+          }
+        } catch (error) {
+          throw new StorageError('STORAGE_ERR_SYNC_FAILED', `cannot write ${path}`,
+            { cause: error });
         }
         written += chunk.length;
       });
     } catch (error) {
+      // Whatever failed (the disk, or the producer: a bug or a broken value cache) stays
+      // what it was; only the descriptor is ours to release.
       closeSync(fd);
-      throw error instanceof StorageError ? error : new StorageError('STORAGE_ERR_SYNC_FAILED',
-        `cannot write ${path}`, { cause: error });
+      throw error;
     }
     return new SnapshotFile(path, fd, written);
   }

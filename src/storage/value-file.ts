@@ -97,7 +97,9 @@ export class ValueFile implements ValueStore {
 
   /** Bytes the segment files take (released values included until their file goes). */
   get fileBytes(): number {
-    return (this.segments.size - 1) * this.segmentBytes + this.tailBytes;
+    let bytes = this.tailBytes;
+    for (const segment of this.segments.values()) bytes += segment.sealedBytes;
+    return bytes;
   }
 
   /** Bytes of the values held, headers included. */

@@ -98,6 +98,15 @@ describe('snapshot files', () => {
     await again.close();
   });
 
+  it('lets a failing producer\'s own error through (a bug is not a disk failure)', () => {
+    const directory = dataDir();
+    const bug = new RangeError('the encoder broke');
+    expect(() => SnapshotFile.stage(join(directory, 'x.tmp'), (write) => {
+      write(new Uint8Array([1]));
+      throw bug;
+    })).toThrow(bug);
+  });
+
   it('reads pieces, and refuses to read once closed', () => {
     const directory = dataDir();
     const file = SnapshotFile.stage(join(directory, 'x.tmp'), (write) => {
