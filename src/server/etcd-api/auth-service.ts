@@ -6,7 +6,7 @@
  * "etcdserver: authentication is not enabled", exactly as etcd does while auth is off, so
  * clients without credentials never need it; every other method answers UNIMPLEMENTED.
  */
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ServiceHandlers, ServiceMethods } from '../grpc/calls.js';
 import { toNothing } from './decode.js';
 import { etcdError } from './errors.js';
 import { type ServiceContext, responseHeader, unaryHandler } from './handler.js';
@@ -14,10 +14,10 @@ import { etcdService, serverMethod } from './proto.js';
 
 /** The Auth service definition and its handlers, ready for `server.addService`. */
 export function authService(context: ServiceContext): {
-  definition: ServiceDefinition; handlers: UntypedServiceImplementation;
+  definition: ServiceMethods; handlers: ServiceHandlers;
 } {
-  const definition: Record<string, ServiceDefinition[string]> = {};
-  const handlers: UntypedServiceImplementation = {};
+  const definition: Record<string, ServiceMethods[string]> = {};
+  const handlers: ServiceHandlers = {};
   for (const name of Object.keys(etcdService('Auth').methods)) {
     definition[name] = serverMethod('Auth', name, toNothing);
     handlers[name] = unaryHandler(context, name, () => {

@@ -5,7 +5,7 @@
  * Peer URLs are validated like etcd's types.NewURLs: each MUST be an http(s) URL with a host
  * and a port and nothing else, and at least one is required (ETCD_ERR_MEMBER_BAD_URLS).
  */
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ServiceHandlers, ServiceMethods } from '../grpc/calls.js';
 import type { Member } from './backend.js';
 import { type IdRequest, boolField, toId, toMemberAddRequest } from './decode.js';
 import { etcdError } from './errors.js';
@@ -36,11 +36,11 @@ export function isValidPeerURL(text: string): boolean {
 
 /** The Cluster service definition and its handlers, ready for `server.addService`. */
 export function clusterService(context: ServiceContext): {
-  definition: ServiceDefinition; handlers: UntypedServiceImplementation;
+  definition: ServiceMethods; handlers: ServiceHandlers;
 } {
   const { backend } = context;
   const members = (list: readonly Member[]): object[] => list.map(toWireMember);
-  const definition: ServiceDefinition = {
+  const definition: ServiceMethods = {
     MemberAdd: serverMethod('Cluster', 'MemberAdd', toMemberAddRequest),
     MemberRemove: serverMethod('Cluster', 'MemberRemove', toId('ID')),
     MemberUpdate: serverMethod('Cluster', 'MemberUpdate', toId('ID')),
@@ -48,7 +48,7 @@ export function clusterService(context: ServiceContext): {
       (wire) => ({ linearizable: boolField(wire, 'linearizable') })),
     MemberPromote: serverMethod('Cluster', 'MemberPromote', toId('ID')),
   };
-  const handlers: UntypedServiceImplementation = {
+  const handlers: ServiceHandlers = {
     MemberAdd: unaryHandler(context, 'MemberAdd',
       async (request: ReturnType<typeof toMemberAddRequest>) => {
         if (request.peerURLs.length === 0 || !request.peerURLs.every(isValidPeerURL)) {

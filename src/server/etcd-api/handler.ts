@@ -7,10 +7,7 @@
  * the revision of the response (etcd's header.fill). Responses that do not come from the store
  * carry revision 0, which etcd's clients ignore.
  */
-import type {
-  handleUnaryCall, sendUnaryData, ServerErrorResponse, ServerUnaryCall, StatusObject,
-} from '@grpc/grpc-js';
-import { Metadata } from '@grpc/grpc-js';
+import type { CallError, UnaryCall, UnaryCallback, UnaryHandler } from '../grpc/calls.js';
 import type { Logger } from '../../util/logger.js';
 import type { EtcdBackend } from './backend.js';
 import { EtcdError, toEtcdError } from './errors.js';
@@ -46,12 +43,9 @@ export function responseHeader(backend: EtcdBackend, revision: number): EtcdResp
   };
 }
 
-/** Converts an EtcdError to the gRPC status grpc-js sends (details = etcd's message). */
-export function toStatus(error: EtcdError): ServerErrorResponse {
-  const status: Partial<StatusObject> & Error = Object.assign(new Error(error.message), {
-    code: error.grpcCode, details: error.message, metadata: new Metadata(),
-  });
-  return status;
+/** Converts an EtcdError to the gRPC status the call ends with (details = etcd's message). */
+export function toStatus(error: EtcdError): CallError {
+  return { code: error.grpcCode, details: error.message };
 }
 
 /**
@@ -69,15 +63,15 @@ export function logFailure(logger: Logger, method: string, error: EtcdError): vo
 }
 
 /**
- * Wraps an async handler as a grpc-js unary handler: a request that failed to decode is
+ * Wraps an async handler as a unary handler: a request that failed to decode is
  * answered with its EtcdError at once; otherwise `handle` runs and its response or error
  * (converted with toEtcdError) goes back to the client.
  */
 export function unaryHandler<R>(
   context: ServiceContext, method: string, handle: (request: R) => Promise<object>,
-): handleUnaryCall<R | EtcdError, object> {
-  return (call: ServerUnaryCall<R | EtcdError, object>, callback: sendUnaryData<object>) => {
-    const request = call.request;
+): UnaryHandler {
+  return (call: UnaryCall, callback: UnaryCallback) => {
+    const request = call.request as R | EtcdError;
     const fail = (error: EtcdError): void => {
       logFailure(context.logger, method, error);
       callback(toStatus(error));
@@ -124,13 +118,10 @@ export function whenWritable(stream: WritableLike): Promise<void> {
 
 /** A server stream that can be ended with an error status. */
 interface ErrorEndable {
-  emit(event: 'error', error: ServerErrorResponse): boolean;
+  fail(error: CallError): void;
 }
 
-/**
- * Ends a server stream with `error` as its gRPC status (grpc-js turns an 'error' event into
- * the trailing status).
- */
+/** Ends a server stream with `error` as its gRPC status (in its trailers). */
 export function endStreamWithError(stream: ErrorEndable, error: EtcdError): void {
-  stream.emit('error', toStatus(error));
+  stream.fail(toStatus(error));
 }

@@ -7,7 +7,7 @@
  * replaced by the full etcd header. Nested txn responses keep their revision-only headers, as
  * etcd's do.
  */
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ServiceHandlers, ServiceMethods } from '../grpc/calls.js';
 import {
   toCompactionRequest, toDeleteRangeRequest, toPutRequest, toRangeRequest, toTxnRequest,
 } from './decode.js';
@@ -16,17 +16,17 @@ import { serverMethod } from './proto.js';
 
 /** The KV service definition and its handlers, ready for `server.addService`. */
 export function kvService(context: ServiceContext): {
-  definition: ServiceDefinition; handlers: UntypedServiceImplementation;
+  definition: ServiceMethods; handlers: ServiceHandlers;
 } {
   const { backend } = context;
-  const definition: ServiceDefinition = {
+  const definition: ServiceMethods = {
     Range: serverMethod('KV', 'Range', toRangeRequest),
     Put: serverMethod('KV', 'Put', toPutRequest),
     DeleteRange: serverMethod('KV', 'DeleteRange', toDeleteRangeRequest),
     Txn: serverMethod('KV', 'Txn', toTxnRequest),
     Compact: serverMethod('KV', 'Compact', toCompactionRequest),
   };
-  const handlers: UntypedServiceImplementation = {
+  const handlers: ServiceHandlers = {
     Range: unaryHandler(context, 'Range', async (request: ReturnType<typeof toRangeRequest>) => {
       const response = await backend.range(request);
       return {

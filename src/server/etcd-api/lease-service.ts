@@ -12,9 +12,7 @@
  * stream stops reading (gRPC flow control pushes back on the client). When the client
  * does not read responses, processing waits for 'drain', so nothing queues without bound.
  */
-import type {
-  ServerDuplexStream, ServiceDefinition, UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import type { ServiceHandlers, ServiceMethods, StreamingCall } from '../grpc/calls.js';
 import {
   type IdRequest, boolField, int64Field, toId, toLeaseGrantRequest, toNothing,
 } from './decode.js';
@@ -36,7 +34,7 @@ class KeepAliveStream implements ActiveStream {
 
   constructor(
     private readonly context: ServiceContext,
-    private readonly call: ServerDuplexStream<IdRequest | EtcdError, object>,
+    private readonly call: StreamingCall,
   ) {
     call.on('data', (request: IdRequest | EtcdError) => this.handleRequest(request));
     call.on('end', () => {
@@ -129,10 +127,10 @@ class KeepAliveStream implements ActiveStream {
 
 /** The Lease service definition and its handlers, ready for `server.addService`. */
 export function leaseService(context: ServiceContext): {
-  definition: ServiceDefinition; handlers: UntypedServiceImplementation;
+  definition: ServiceMethods; handlers: ServiceHandlers;
 } {
   const { backend } = context;
-  const definition: ServiceDefinition = {
+  const definition: ServiceMethods = {
     LeaseGrant: serverMethod('Lease', 'LeaseGrant', toLeaseGrantRequest),
     LeaseRevoke: serverMethod('Lease', 'LeaseRevoke', toId('ID')),
     LeaseKeepAlive: serverMethod('Lease', 'LeaseKeepAlive', toId('ID')),
@@ -140,7 +138,7 @@ export function leaseService(context: ServiceContext): {
       (wire) => ({ ID: int64Field(wire, 'ID'), keys: boolField(wire, 'keys') })),
     LeaseLeases: serverMethod('Lease', 'LeaseLeases', toNothing),
   };
-  const handlers: UntypedServiceImplementation = {
+  const handlers: ServiceHandlers = {
     LeaseGrant: unaryHandler(context, 'LeaseGrant',
       async (request: ReturnType<typeof toLeaseGrantRequest>) => {
         const response = await backend.leaseGrant(request);
@@ -153,7 +151,7 @@ export function leaseService(context: ServiceContext): {
       const response = await backend.leaseRevoke({ ID: id });
       return { header: responseHeader(backend, response.header.revision) };
     }),
-    LeaseKeepAlive: (call: ServerDuplexStream<IdRequest | EtcdError, object>) => {
+    LeaseKeepAlive: (call: StreamingCall) => {
       new KeepAliveStream(context, call);
     },
     LeaseTimeToLive: unaryHandler(context, 'LeaseTimeToLive',

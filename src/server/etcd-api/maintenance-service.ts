@@ -14,10 +14,8 @@
  * - MoveLeader asks the backend to transfer leadership.
  */
 import { crc32 } from 'node:zlib';
-import type {
-  ServerWritableStream, ServiceDefinition, UntypedServiceImplementation,
-} from '@grpc/grpc-js';
-import { type IdRequest, type NoFields, toId, toNothing } from './decode.js';
+import type { ServiceHandlers, ServiceMethods, StreamingCall } from '../grpc/calls.js';
+import { type IdRequest, toId, toNothing } from './decode.js';
 import { EtcdError, etcdError, toEtcdError } from './errors.js';
 import {
   type ActiveStream, type ServiceContext, endStreamWithError, logFailure, responseHeader,
@@ -29,7 +27,7 @@ import { buildSnapshotFile } from './snapshot-file.js';
 
 /** Streams one snapshot to a client (see the module comment). */
 async function sendSnapshot(
-  context: ServiceContext, call: ServerWritableStream<NoFields | EtcdError, object>,
+  context: ServiceContext, call: StreamingCall,
 ): Promise<void> {
   let closed = false;
   const stream: ActiveStream = {
@@ -75,10 +73,10 @@ async function sendSnapshot(
 
 /** The Maintenance service definition and its handlers, ready for `server.addService`. */
 export function maintenanceService(context: ServiceContext): {
-  definition: ServiceDefinition; handlers: UntypedServiceImplementation;
+  definition: ServiceMethods; handlers: ServiceHandlers;
 } {
   const { backend } = context;
-  const definition: ServiceDefinition = {
+  const definition: ServiceMethods = {
     Alarm: serverMethod('Maintenance', 'Alarm', toNothing),
     Status: serverMethod('Maintenance', 'Status', toNothing),
     Defragment: serverMethod('Maintenance', 'Defragment', toNothing),
@@ -90,7 +88,7 @@ export function maintenanceService(context: ServiceContext): {
   };
   const unimplemented = (name: string) => () =>
     Promise.reject(etcdError('ETCD_ERR_UNIMPLEMENTED', { detail: `Maintenance.${name}` }));
-  const handlers: UntypedServiceImplementation = {
+  const handlers: ServiceHandlers = {
     Alarm: unaryHandler(context, 'Alarm', () =>
       Promise.resolve({ header: responseHeader(backend, 0), alarms: [] })),
     Status: unaryHandler(context, 'Status', async () => {
@@ -109,7 +107,7 @@ export function maintenanceService(context: ServiceContext): {
       return { header: responseHeader(backend, 0), hash: crc32(data) };
     }),
     HashKV: unaryHandler(context, 'HashKV', unimplemented('HashKV')),
-    Snapshot: (call: ServerWritableStream<NoFields | EtcdError, object>) => {
+    Snapshot: (call: StreamingCall) => {
       void sendSnapshot(context, call);
     },
     MoveLeader: unaryHandler(context, 'MoveLeader', async ({ id }: IdRequest) => {

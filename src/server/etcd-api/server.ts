@@ -3,15 +3,16 @@
  * Starts the etcd v3-compatible gRPC API (DESIGN §1 port 2379, §5): the KV, Watch, Lease,
  * Cluster, Maintenance and Auth services of etcdserverpb over an `EtcdBackend`.
  *
- * - Plaintext by default; pass `credentials` (grpc.ServerCredentials.createSsl(...)) for TLS.
+ * - Served by the hand-written HTTP/2 gRPC server of server/grpc (plaintext; see there why
+ *   not @grpc/grpc-js).
  * - gRPC accepts messages up to `receiveMessageBytesMax` (1.5 MiB + 512 KiB, as etcd); the
  *   handlers answer anything above `requestBytesMax` with "etcdserver: request is too large".
  * - `close()` ends every open stream with UNAVAILABLE "etcdserver: server stopped" (their
  *   watchers are cancelled), lets unary calls finish for up to `shutdownGraceMs`, then
  *   cancels whatever is left. It resolves once the listener is closed.
  */
-import { Server, ServerCredentials } from '@grpc/grpc-js';
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ServiceHandlers, ServiceMethods } from '../grpc/calls.js';
+import { GRPCServer } from '../grpc/server.js';
 import type { Logger } from '../../util/logger.js';
 import { authService } from './auth-service.js';
 import type { EtcdBackend } from './backend.js';
@@ -30,8 +31,6 @@ export interface EtcdAPIServerOptions {
   readonly backend: EtcdBackend;
   /** host:port to listen on; port 0 picks a free port. Default "127.0.0.1:2379". */
   readonly listen?: string;
-  /** Transport credentials; default plaintext (ServerCredentials.createInsecure()). */
-  readonly credentials?: ServerCredentials;
   /** Where the API logs (a pino child with module "etcd-api" in the peer). */
   readonly logger: Logger;
 }
@@ -45,49 +44,34 @@ export interface EtcdAPIServer {
 }
 
 type ServiceFactory = (context: ServiceContext) => {
-  definition: ServiceDefinition; handlers: UntypedServiceImplementation;
+  definition: ServiceMethods; handlers: ServiceHandlers;
 };
 
 const serviceFactories: readonly ServiceFactory[] = [
   kvService, watchService, leaseService, clusterService, maintenanceService, authService,
 ];
 
-function bind(server: Server, listen: string, credentials: ServerCredentials): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(listen, credentials, (error, port) => {
-      if (error !== null) {
-        reject(error);
-      } else {
-        resolve(port);
-      }
-    });
-  });
+/** Splits "host:port" (IPv6 hosts in brackets). */
+function splitListen(listen: string): { host: string; port: number } {
+  const colon = listen.lastIndexOf(':');
+  const port = Number(listen.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`client listen address ${listen} is not host:port`);
+  }
+  return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
 }
 
-function shutdown(server: Server, streams: Set<ActiveStream>): Promise<void> {
+function shutdown(server: GRPCServer, streams: Set<ActiveStream>): Promise<void> {
   for (const stream of [...streams]) {
     stream.stop(etcdError('ETCD_ERR_STOPPED'));
   }
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, shutdownGraceMs);
-    timer.unref();
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  return server.close(shutdownGraceMs);
 }
 
 /** Starts the etcd API server over `options.backend` and resolves once it listens. */
 export async function startEtcdAPIServer(options: EtcdAPIServerOptions): Promise<EtcdAPIServer> {
   const listen = options.listen ?? '127.0.0.1:2379';
-  const server = new Server({
-    'grpc.max_receive_message_length': receiveMessageBytesMax,
-    'grpc.max_send_message_length': -1,
-  });
+  const server = new GRPCServer({ receiveMessageBytesMax, logger: options.logger });
   const context: ServiceContext = {
     backend: options.backend, logger: options.logger, streams: new Set(),
   };
@@ -95,8 +79,8 @@ export async function startEtcdAPIServer(options: EtcdAPIServerOptions): Promise
     const service = factory(context);
     server.addService(service.definition, service.handlers);
   }
-  const port = await bind(server, listen, options.credentials
-    ?? ServerCredentials.createInsecure());
+  const address = splitListen(listen);
+  const port = await server.listen(address.host, address.port);
   options.logger.info({ listen, port }, 'etcd API listening');
   let closing: Promise<void> | undefined;
   return {

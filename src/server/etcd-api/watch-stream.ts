@@ -29,7 +29,7 @@
  * If answers to the client's own requests alone fill `streamResponsesBufferedMax`, the stream
  * stops reading requests until the queue has drained (etcd blocks on its bounded ctrlStream).
  */
-import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { StreamingCall } from '../grpc/calls.js';
 import type { WatchCreateRequest, WatchResponse } from '../../store/watch-hub.js';
 import { storeError } from '../../store/errors.js';
 import type { WatchSubscription } from './backend.js';
@@ -87,7 +87,7 @@ export class WatchStream implements ActiveStream {
   /** Starts serving `call`; the stream registers itself in `context.streams` until it ends. */
   constructor(
     private readonly context: ServiceContext,
-    private readonly call: ServerDuplexStream<WatchStreamRequest | EtcdError, object>,
+    private readonly call: StreamingCall,
   ) {
     context.streams.add(this);
     call.on('data', (request: WatchStreamRequest | EtcdError) => this.handleRequest(request));
