@@ -83,7 +83,8 @@ describe('request decoding', () => {
 
 describe('WatchResponse encoding', () => {
   const responseType = etcdRoot.lookupType('etcdserverpb.WatchResponse');
-  const serialize = serverMethod('Watch', 'Watch', toWatchRequest).responseSerialize;
+  const method = serverMethod('Watch', 'Watch', toWatchRequest);
+  const serialize = method.responseSerialize;
   const plain = (bytes: Uint8Array): unknown => responseType.toObject(responseType.decode(bytes),
     { longs: Number, defaults: true, bytes: String });
   const kv = (key: string, revision: number, value: string): object => ({
@@ -108,6 +109,11 @@ describe('WatchResponse encoding', () => {
   ])('decodes what protobufjs would encode: %s', (_name, response) => {
     const reference = responseType.encode(responseType.fromObject(response)).finish();
     expect(plain(serialize(response))).toEqual(plain(reference));
+    // The server's framed form: gRPC's prefix (not compressed, length) and the same bytes.
+    const framed = method.responseSerializeFramed(response);
+    expect(framed[0]).toBe(0);
+    expect(framed.readUInt32BE(1)).toBe(framed.length - 5);
+    expect(framed.subarray(5).equals(serialize(response))).toBe(true);
   });
 });
 

@@ -209,6 +209,21 @@ function writeField(out: Buffer, offset: number, field: number, bytes: Uint8Arra
   return at + bytes.length;
 }
 
+/** Bytes of gRPC's message prefix: a compressed flag and a big-endian u32 length. */
+const grpcPrefixBytes = 5;
+
+function writeGRPCPrefix(out: Buffer, messageBytes: number): void {
+  out[0] = 0;
+  out.writeUInt32BE(messageBytes, 1);
+}
+
+function grpcFramed(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(grpcPrefixBytes + bytes.length);
+  writeGRPCPrefix(out, bytes.length);
+  out.set(bytes, grpcPrefixBytes);
+  return out;
+}
+
 /**
  * Encodes a WatchResponse with each event encoded ONCE however many watchers receive it.
  * An events response (the hot path: thousands of watchers x every revision) is written by
@@ -216,7 +231,7 @@ function writeField(out: Buffer, offset: number, field: number, bytes: Uint8Arra
  * field 11 from a cache keyed by the (shared) event and KeyValue objects. Anything else
  * (created, canceled, progress) goes through protobufjs. Both decode the same.
  */
-function encodeWatchResponse(type: protobuf.Type, value: object): Buffer {
+function encodeWatchResponse(type: protobuf.Type, value: object, prefixBytes = 0): Buffer {
   const response: WireWatchResponse = value;
   const events = response.events ?? [];
   const watchId = response.watchId ?? 0;
@@ -224,15 +239,17 @@ function encodeWatchResponse(type: protobuf.Type, value: object): Buffer {
     || response.canceled === true || (response.compactRevision ?? 0) !== 0
     || (response.cancelReason ?? '') !== '' || response.fragment === true
     || !Number.isSafeInteger(watchId) || watchId < 0) {
-    return toBuffer(type.encode(value).finish());
+    const bytes = type.encode(value).finish();
+    return prefixBytes === 0 ? toBuffer(bytes) : grpcFramed(bytes);
   }
   const header = encodeHeader(response.header);
   const encoded = events.map(encodeEvent);
   let size = 1 + varintLength(header.length) + header.length;
   if (watchId !== 0) size += 1 + varintLength(watchId);
   for (const event of encoded) size += 1 + varintLength(event.length) + event.length;
-  const out = Buffer.allocUnsafe(size);
-  let at = writeField(out, 0, watchHeaderField, header);
+  const out = Buffer.allocUnsafe(prefixBytes + size);
+  if (prefixBytes !== 0) writeGRPCPrefix(out, size);
+  let at = writeField(out, prefixBytes, watchHeaderField, header);
   if (watchId !== 0) {
     at = writeVarint(out, at, watchIdField << 3);
     at = writeVarint(out, at, watchId);
@@ -247,7 +264,7 @@ function encodeWatchResponse(type: protobuf.Type, value: object): Buffer {
  */
 export function serverMethod<R extends object>(
   serviceName: EtcdServiceName, methodName: string, decode: (wire: WireMessage) => R,
-): MethodDefinition<R | EtcdError, object> {
+): MethodDefinition<R | EtcdError, object> & { responseSerializeFramed(value: object): Buffer } {
   const service = etcdService(serviceName);
   const method = methodOf(service, methodName);
   const types = resolvedTypes(method);
@@ -266,6 +283,11 @@ export function serverMethod<R extends object>(
       ? (value: object) => encodeWatchResponse(types.response, value)
       : (value: object) => toBuffer(types.response.encode(value).finish()),
     responseDeserialize: (bytes: Buffer) => types.response.decode(bytes),
+    // The server's path: the response with gRPC's prefix in front, written by the watch
+    // encoder straight into one buffer (a watch fan-out sends every event to every watcher).
+    responseSerializeFramed: serviceName === 'Watch'
+      ? (value: object) => encodeWatchResponse(types.response, value, grpcPrefixBytes)
+      : (value: object) => grpcFramed(types.response.encode(value).finish()),
   };
 }
 

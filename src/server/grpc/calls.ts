@@ -66,6 +66,11 @@ export interface ServerMethod {
   requestDeserialize(bytes: Buffer): unknown;
   /** Encodes a response message. */
   responseSerialize(value: unknown): Buffer;
+  /**
+   * Optional: encodes a response message with gRPC's 5-byte prefix already in front, so the
+   * server need not copy it once more to frame it.
+   */
+  responseSerializeFramed?(value: unknown): Buffer;
 }
 
 /** The definitions of one service's methods by name. */
@@ -308,16 +313,17 @@ abstract class BaseCall extends EventEmitter implements StreamListener {
 
   /** Sends one response message (headers first, once). */
   protected sendMessage(response: unknown): boolean {
-    let bytes: Buffer;
+    let framed: Buffer;
     try {
-      bytes = this.definition.responseSerialize(response);
+      framed = this.definition.responseSerializeFramed?.(response)
+        ?? frameMessage(this.definition.responseSerialize(response));
     } catch (error) {
       this.fail({ code: CallStatus.internal,
         details: `failed to serialize the response: ${(error as Error).message}` });
       return false;
     }
     if (!this.stream.hasSentHeaders) this.stream.sendHeaders(responseHeadersBlock, false);
-    return this.stream.writeData(frameMessage(bytes));
+    return this.stream.writeData(framed);
   }
 
   /** Ends the call with status OK after the queued messages. */
