@@ -6,7 +6,7 @@
  * "etcdserver: authentication is not enabled", exactly as etcd does while auth is off, so
  * clients without credentials never need it; every other method answers UNIMPLEMENTED.
  */
-import type { ServiceHandlers, ServiceMethods } from '../grpc/calls.js';
+import type { ServiceHandlers, ServiceMethods } from '../../grpc/calls.js';
 import { toNothing } from './decode.js';
 import { etcdError } from './errors.js';
 import { type ServiceContext, responseHeader, unaryHandler } from './handler.js';

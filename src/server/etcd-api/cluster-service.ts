@@ -5,7 +5,7 @@
  * Peer URLs are validated like etcd's types.NewURLs: each MUST be an http(s) URL with a host
  * and a port and nothing else, and at least one is required (ETCD_ERR_MEMBER_BAD_URLS).
  */
-import type { ServiceHandlers, ServiceMethods } from '../grpc/calls.js';
+import type { ServiceHandlers, ServiceMethods } from '../../grpc/calls.js';
 import type { Member } from './backend.js';
 import { type IdRequest, boolField, toId, toMemberAddRequest } from './decode.js';
 import { etcdError } from './errors.js';

@@ -7,7 +7,7 @@
  * the revision of the response (etcd's header.fill). Responses that do not come from the store
  * carry revision 0, which etcd's clients ignore.
  */
-import type { CallError, UnaryCall, UnaryCallback, UnaryHandler } from '../grpc/calls.js';
+import type { CallError, UnaryCall, UnaryCallback, UnaryHandler } from '../../grpc/calls.js';
 import type { Logger } from '../../util/logger.js';
 import type { EtcdBackend } from './backend.js';
 import { EtcdError, toEtcdError } from './errors.js';

@@ -7,7 +7,7 @@
  * replaced by the full etcd header. Nested txn responses keep their revision-only headers, as
  * etcd's do.
  */
-import type { ServiceHandlers, ServiceMethods } from '../grpc/calls.js';
+import type { ServiceHandlers, ServiceMethods } from '../../grpc/calls.js';
 import {
   toCompactionRequest, toDeleteRangeRequest, toPutRequest, toRangeRequest, toTxnRequest,
 } from './decode.js';

@@ -12,7 +12,7 @@
  * stream stops reading (gRPC flow control pushes back on the client). When the client
  * does not read responses, processing waits for 'drain', so nothing queues without bound.
  */
-import type { ServiceHandlers, ServiceMethods, StreamingCall } from '../grpc/calls.js';
+import type { ServiceHandlers, ServiceMethods, StreamingCall } from '../../grpc/calls.js';
 import {
   type IdRequest, boolField, int64Field, toId, toLeaseGrantRequest, toNothing,
 } from './decode.js';

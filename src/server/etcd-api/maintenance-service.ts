@@ -14,7 +14,7 @@
  * - MoveLeader asks the backend to transfer leadership.
  */
 import { crc32 } from 'node:zlib';
-import type { ServiceHandlers, ServiceMethods, StreamingCall } from '../grpc/calls.js';
+import type { ServiceHandlers, ServiceMethods, StreamingCall } from '../../grpc/calls.js';
 import { type IdRequest, toId, toNothing } from './decode.js';
 import { EtcdError, etcdError, toEtcdError } from './errors.js';
 import {

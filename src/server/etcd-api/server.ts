@@ -3,7 +3,7 @@
  * Starts the etcd v3-compatible gRPC API (DESIGN §1 port 2379, §5): the KV, Watch, Lease,
  * Cluster, Maintenance and Auth services of etcdserverpb over an `EtcdBackend`.
  *
- * - Served by the hand-written HTTP/2 gRPC server of server/grpc (plaintext; see there why
+ * - Served by the hand-written HTTP/2 gRPC server of src/grpc (plaintext; see there why
  *   not @grpc/grpc-js).
  * - gRPC accepts messages up to `receiveMessageBytesMax` (1.5 MiB + 512 KiB, as etcd); the
  *   handlers answer anything above `requestBytesMax` with "etcdserver: request is too large".
@@ -11,8 +11,8 @@
  *   watchers are cancelled), lets unary calls finish for up to `shutdownGraceMs`, then
  *   cancels whatever is left. It resolves once the listener is closed.
  */
-import type { ServiceHandlers, ServiceMethods } from '../grpc/calls.js';
-import { GRPCServer } from '../grpc/server.js';
+import type { ServiceHandlers, ServiceMethods } from '../../grpc/calls.js';
+import { GRPCServer } from '../../grpc/server.js';
 import type { Logger } from '../../util/logger.js';
 import { authService } from './auth-service.js';
 import type { EtcdBackend } from './backend.js';

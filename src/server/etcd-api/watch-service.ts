@@ -2,7 +2,7 @@
  * @module server/etcd-api/watch-service
  * The etcd Watch service: one `WatchStream` per bidirectional Watch call.
  */
-import type { ServiceHandlers, ServiceMethods, StreamingCall } from '../grpc/calls.js';
+import type { ServiceHandlers, ServiceMethods, StreamingCall } from '../../grpc/calls.js';
 import { toWatchRequest } from './decode.js';
 import type { ServiceContext } from './handler.js';
 import { serverMethod } from './proto.js';

@@ -29,7 +29,7 @@
  * If answers to the client's own requests alone fill `streamResponsesBufferedMax`, the stream
  * stops reading requests until the queue has drained (etcd blocks on its bounded ctrlStream).
  */
-import type { StreamingCall } from '../grpc/calls.js';
+import type { StreamingCall } from '../../grpc/calls.js';
 import type { WatchCreateRequest, WatchResponse } from '../../store/watch-hub.js';
 import { storeError } from '../../store/errors.js';
 import type { WatchSubscription } from './backend.js';

@@ -1,5 +1,5 @@
 /**
- * @module server/grpc/huffman
+ * @module grpc/huffman
  * The HPACK Huffman code (RFC 7541 §5.2 and Appendix B) and a table-driven decoder, plus the
  * error catalogue of the HPACK codec.
  *
@@ -38,8 +38,8 @@
  */
 import { Buffer } from 'node:buffer';
 
-import { assert } from '../../util/assert.js';
-import { ControlPlaneError } from '../../util/errors.js';
+import { assert } from '../util/assert.js';
+import { ControlPlaneError } from '../util/errors.js';
 
 /**
  * The HPACK error codes. Every code but HPACK_ERR_HEADER_LIST_TOO_LARGE is a

@@ -1,5 +1,5 @@
 /**
- * @module server/grpc/calls
+ * @module grpc/calls
  * gRPC over HTTP/2 (grpc/doc/PROTOCOL-HTTP2.md) on one stream: length-prefixed messages in
  * both directions, response headers, trailers with grpc-status and grpc-message, and the
  * call objects handed to service handlers.

@@ -1,5 +1,5 @@
 /**
- * @module server/grpc/frames
+ * @module grpc/frames
  * HTTP/2 framing (RFC 9113 §4, §6) for the hand-written gRPC server: the frame, flag, error and
  * setting codes, a reader that cuts a TCP byte stream into frames without copying payloads,
  * and writers that encode frames straight into one output buffer.

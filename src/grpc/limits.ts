@@ -1,5 +1,5 @@
 /**
- * @module server/grpc/limits
+ * @module grpc/limits
  * Every bound of the hand-written HTTP/2 gRPC server, with the behaviour at the bound
  * (shared/STYLE.md §6).
  */

@@ -1,5 +1,5 @@
 /**
- * @module server/grpc/server
+ * @module grpc/server
  * GRPCServer: a hand-written gRPC server over HTTP/2 (plaintext, "h2c" with prior
  * knowledge, as etcd clients dial a plain endpoint), for the client API port.
  *
@@ -20,7 +20,7 @@
  */
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import type { Logger } from '../../util/logger.js';
+import type { Logger } from '../util/logger.js';
 import {
   acceptedEncodings, CallMetadata, CallStatus, refuseCall, refuseHTTP, StreamingCall, UnaryCall,
 } from './calls.js';

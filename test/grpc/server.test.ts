@@ -1,5 +1,5 @@
 /**
- * Goal: the hand-written HTTP/2 gRPC server (src/server/grpc) speaks gRPC as real clients
+ * Goal: the hand-written HTTP/2 gRPC server (src/grpc) speaks gRPC as real clients
  * expect. Method: a test service (unary echo, server streaming, bidirectional echo) is
  * served on a free loopback port and driven by @grpc/grpc-js's client, an independent
  * HTTP/2 and gRPC implementation (over Node's nghttp2): statuses and messages, large
@@ -10,11 +10,11 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StreamingCall, UnaryCall, UnaryCallback } from '../../../src/server/grpc/calls.js';
+import type { StreamingCall, UnaryCall, UnaryCallback } from '../../src/grpc/calls.js';
 import { clientPreface, encodeFrame, encodeSettings, FrameType, H2Error } from
-  '../../../src/server/grpc/frames.js';
-import { GRPCServer } from '../../../src/server/grpc/server.js';
-import { silentLogger } from '../../../src/util/logger.js';
+  '../../src/grpc/frames.js';
+import { GRPCServer } from '../../src/grpc/server.js';
+import { silentLogger } from '../../src/util/logger.js';
 
 const identity = (bytes: Buffer): Buffer => bytes;
 

@@ -1,4 +1,4 @@
-// Goal: show that the HPACK codec (src/server/grpc/hpack.ts, huffman.ts) follows RFC 7541
+// Goal: show that the HPACK codec (src/grpc/hpack.ts, huffman.ts) follows RFC 7541
 // byte for byte, rejects every malformed block with the right stable code, keeps the dynamic
 // table in sync when a header list is too large, and that the stateless encoder's blocks
 // decode back to their fields.
@@ -19,14 +19,14 @@ import {
   encodeTableSizeUpdate,
   grpcResponseHeadersBlock,
   grpcTrailersOKBlock,
-} from '../../../src/server/grpc/hpack.js';
-import type { HPACKErrorCode } from '../../../src/server/grpc/hpack.js';
+} from '../../src/grpc/hpack.js';
+import type { HPACKErrorCode } from '../../src/grpc/hpack.js';
 import {
   huffmanCodeBits,
   huffmanCodes,
   huffmanDecode,
-} from '../../../src/server/grpc/huffman.js';
-import { AssertionError } from '../../../src/util/assert.js';
+} from '../../src/grpc/huffman.js';
+import { AssertionError } from '../../src/util/assert.js';
 
 /** Parses RFC-style hex ("8286 8441 ...", any whitespace) into a Buffer. */
 function hex(text: string): Buffer {

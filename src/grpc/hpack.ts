@@ -1,5 +1,5 @@
 /**
- * @module server/grpc/hpack
+ * @module grpc/hpack
  * HPACK (RFC 7541) for the hand-written HTTP/2 gRPC server: a stateful decoder for request
  * header blocks and a stateless encoder for response header blocks.
  *
@@ -35,7 +35,7 @@
  */
 import { Buffer } from 'node:buffer';
 
-import { assert } from '../../util/assert.js';
+import { assert } from '../util/assert.js';
 import { HPACKError, HeaderListTooLargeError, huffmanDecode, latin1String } from './huffman.js';
 
 export { HPACKError, HeaderListTooLargeError, hpackErrorCatalogue } from './huffman.js';

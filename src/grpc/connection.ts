@@ -1,5 +1,5 @@
 /**
- * @module server/grpc/connection
+ * @module grpc/connection
  * One server-side HTTP/2 connection (RFC 9113) over a socket: the preface and SETTINGS
  * exchange, stream states, header blocks (HPACK), flow control in both directions, PING,
  * RST_STREAM and GOAWAY. What a stream carries is the business of its `StreamListener` (the
@@ -19,7 +19,7 @@
  *   stream's listener gets `onReset`. A stream error sends RST_STREAM for that stream only.
  */
 import type { Socket } from 'node:net';
-import type { Logger } from '../../util/logger.js';
+import type { Logger } from '../util/logger.js';
 import {
   clientPreface, defaultFrameBytesMax, defaultWindowBytes, encodeFrame, encodeGoAway,
   encodeRstStream, encodeSettings, encodeWindowUpdate, FrameFlag, FrameReader, FrameType,

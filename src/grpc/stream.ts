@@ -1,5 +1,5 @@
 /**
- * @module server/grpc/stream
+ * @module grpc/stream
  * One HTTP/2 stream of a server connection (RFC 9113 §5.1): its receive and send windows,
  * its queue of response data, and its half-closed states.
  *
