@@ -416,6 +416,13 @@ export class StreamingCall extends BaseCall {
     this.finishOk();
   }
 
+  /** Sends the response headers now (they tell the client the call is established). */
+  sendMetadata(): void {
+    if (!this.finished && !this.stream.hasSentHeaders) {
+      this.stream.sendHeaders(responseHeadersBlock, false);
+    }
+  }
+
   /** Stops 'data' events; HTTP/2 flow control then holds the client back. */
   pause(): void {
     this.paused = true;

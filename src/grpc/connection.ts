@@ -21,10 +21,10 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../util/logger.js';
 import {
-  clientPreface, defaultFrameBytesMax, defaultWindowBytes, encodeFrame, encodeGoAway,
-  encodeRstStream, encodeSettings, encodeWindowUpdate, FrameFlag, FrameReader, FrameType,
-  H2Error, H2ProtocolError, SettingId, unpaddedPayload, windowBytesMax, writeFrameHeader,
-  frameHeaderBytes,
+  clientPreface, connectionLostCode, defaultFrameBytesMax, defaultWindowBytes, encodeFrame,
+  encodeGoAway, encodeRstStream, encodeSettings, encodeWindowUpdate, FrameFlag,
+  frameHeaderBytes, FrameReader, FrameType, H2Error, H2ProtocolError, SettingId,
+  unpaddedPayload, windowBytesMax, writeFrameHeader,
 } from './frames.js';
 import { HeaderListTooLargeError, HPACKDecoder, HPACKError } from './hpack.js';
 import {
@@ -35,11 +35,12 @@ import {
 import { H2Stream } from './stream.js';
 import type { StreamListener } from './stream.js';
 
-/** What the connection asks of the server that owns it. */
+/** What the connection asks of the server or client that owns it. */
 export interface ConnectionHost {
   /**
-   * A client opened a stream with request `headers` (a flat [name, value, ...] list, or null
-   * when the list was larger than SETTINGS_MAX_HEADER_LIST_SIZE); returns its listener.
+   * Server role: a client opened a stream with request `headers` (a flat [name, value, ...]
+   * list, or null when the list was larger than SETTINGS_MAX_HEADER_LIST_SIZE); returns its
+   * listener. Never called in the client role (a server cannot open streams: no push).
    */
   openStream(stream: H2Stream, headers: string[] | null, endStream: boolean): StreamListener;
   /** The connection is gone (socket closed); called once. */
@@ -47,8 +48,8 @@ export interface ConnectionHost {
   readonly logger: Logger;
 }
 
-/** Our SETTINGS, sent first on every connection. */
-const serverSettings = encodeSettings([
+/** Our SETTINGS, sent first on every connection (either role). */
+const localSettings = encodeSettings([
   [SettingId.maxConcurrentStreams, concurrentStreamsMax],
   [SettingId.initialWindowSize, streamWindowBytes],
   [SettingId.maxHeaderListSize, headerListBytesMax],
@@ -98,8 +99,17 @@ export class H2Connection {
   /** Bytes received on the connection and not yet granted back with WINDOW_UPDATE. */
   private receivedUngrantedBytes = 0;
 
-  /** Starts serving `socket`: sends our SETTINGS and opens the connection window. */
-  constructor(readonly socket: Socket, private readonly host: ConnectionHost) {
+  /** Ids of the streams we open in the client role: odd, increasing (RFC 9113 §5.1.1). */
+  private streamIdNext = 1;
+  /** The server's SETTINGS_MAX_CONCURRENT_STREAMS (client role). */
+  private peerStreamsMax = concurrentStreamsMax;
+
+  /**
+   * Starts speaking HTTP/2 on `socket` as `role`: a server waits for the client preface; a
+   * client sends it. Either sends its SETTINGS and opens the connection window at once.
+   */
+  constructor(readonly socket: Socket, private readonly host: ConnectionHost,
+    readonly role: 'server' | 'client' = 'server') {
     this.reader = new FrameReader(defaultFrameBytesMax, (type, flags, streamId, payload) =>
       this.handleFrame(type, flags, streamId, payload));
     socket.setNoDelay(true);
@@ -109,15 +119,41 @@ export class H2Connection {
       host.logger.debug({ error: error.message }, 'gRPC client connection failed');
     });
     socket.on('close', () => this.handleClose());
-    this.prefaceTimer = setTimeout(() => this.destroy('no HTTP/2 preface'), prefaceTimeoutMs);
-    this.prefaceTimer.unref();
-    this.queue(serverSettings);
+    if (role === 'server') {
+      this.prefaceTimer = setTimeout(() => this.destroy('no HTTP/2 preface'), prefaceTimeoutMs);
+      this.prefaceTimer.unref();
+    } else {
+      this.prefaceBytesSeen = clientPreface.length;
+      this.queue(clientPreface);
+    }
+    this.queue(localSettings);
     this.queue(encodeWindowUpdate(0, connectionWindowBytes - defaultWindowBytes));
   }
 
   /** Whether the socket is gone. */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * Client role: opens a stream with the request header `block` and `listener`; returns
+   * null when the connection is closed or going away, or the server's stream limit is met.
+   */
+  openClientStream(block: Buffer, listener: StreamListener): H2Stream | null {
+    if (this.role !== 'client' || this.closed || this.goingAway
+      || this.streams.size >= this.peerStreamsMax || this.streamIdNext > 0x7fffffff) {
+      return null;
+    }
+    const id = this.streamIdNext;
+    this.streamIdNext += 2;
+    const stream = new H2Stream(this, id, {
+      sendWindowBytes: this.peerInitialWindowBytes, receiveWindowBytes: streamWindowBytes,
+      queuedBytesHighWater: streamQueuedBytesHighWater,
+    });
+    this.streams.set(id, stream);
+    stream.attach(listener, false);
+    stream.sendHeaders(block, false);
+    return stream;
   }
 
   /**
@@ -134,7 +170,7 @@ export class H2Connection {
   /** Closes at once: every open stream is reset, the socket destroyed. */
   destroy(reason: string, errorCode: number = H2Error.noError): void {
     if (this.closed) return;
-    this.host.logger.debug({ reason, errorCode }, 'gRPC connection closed by the server');
+    this.host.logger.debug({ reason, errorCode, role: this.role }, 'HTTP/2 connection closed');
     this.queue(encodeGoAway(this.lastStreamId, errorCode, reason));
     this.flush();
     this.socket.destroy();
@@ -239,7 +275,7 @@ export class H2Connection {
     clearTimeout(this.prefaceTimer);
     this.output = [];
     for (const stream of [...this.streams.values()]) {
-      stream.handleReset(H2Error.cancel);
+      stream.handleReset(connectionLostCode);
     }
     this.streams.clear();
     this.blocked.clear();
@@ -294,11 +330,12 @@ export class H2Connection {
       case FrameType.rstStream: this.handleRstStream(streamId, payload); break;
       case FrameType.settings: this.handleSettings(flags, streamId, payload); break;
       case FrameType.ping: this.handlePing(flags, streamId, payload); break;
-      case FrameType.goAway: this.handleGoAway(streamId); break;
+      case FrameType.goAway: this.handleGoAway(streamId, payload); break;
       case FrameType.windowUpdate: this.handleWindowUpdate(streamId, payload); break;
       case FrameType.priority: this.handlePriority(streamId, payload); break;
       case FrameType.pushPromise:
-        throw new H2ProtocolError(H2Error.protocolError, 'a client sent PUSH_PROMISE');
+        // NB: we advertise SETTINGS_ENABLE_PUSH 0, and a client may never push.
+        throw new H2ProtocolError(H2Error.protocolError, 'PUSH_PROMISE is not accepted');
       default:
         // NB: unknown frame types MUST be ignored (RFC 9113 §4.1).
         break;
@@ -319,7 +356,7 @@ export class H2Connection {
     }
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
-      if (streamId > this.lastStreamId) {
+      if (this.role === 'server' ? streamId > this.lastStreamId : streamId >= this.streamIdNext) {
         throw new H2ProtocolError(H2Error.protocolError, `DATA on idle stream ${streamId}`);
       }
       // A stream we already closed (reset, or finished): RFC 9113 §6.1 STREAM_CLOSED.
@@ -368,12 +405,15 @@ export class H2Connection {
     }
     const existing = this.streams.get(block.streamId);
     if (existing !== undefined) {
-      // Trailers: they MUST end the stream (RFC 9113 §8.1); gRPC ignores their content.
-      if (!block.endStream) {
-        existing.reset(H2Error.protocolError);
-        return;
+      existing.handleHeaders(headers, block.endStream);
+      return;
+    }
+    if (this.role === 'client') {
+      // A stream we already forgot (reset or done), or one the server may not open.
+      if (block.streamId % 2 === 0 || block.streamId >= this.streamIdNext) {
+        throw new H2ProtocolError(H2Error.protocolError,
+          `HEADERS on stream ${block.streamId}, which this client never opened`);
       }
-      existing.handleData(Buffer.alloc(0), 0, true);
       return;
     }
     this.openStream(block.streamId, headers, block.endStream);
@@ -440,6 +480,8 @@ export class H2Connection {
         throw new H2ProtocolError(H2Error.protocolError, 'SETTINGS_MAX_FRAME_SIZE out of range');
       }
       this.peerFrameBytesMax = value;
+    } else if (id === SettingId.maxConcurrentStreams) {
+      this.peerStreamsMax = value;
     } else if (id === SettingId.enablePush && value > 1) {
       throw new H2ProtocolError(H2Error.protocolError, 'SETTINGS_ENABLE_PUSH out of range');
     }
@@ -455,10 +497,18 @@ export class H2Connection {
     }
   }
 
-  private handleGoAway(streamId: number): void {
+  private handleGoAway(streamId: number, payload: Buffer): void {
     if (streamId !== 0) throw new H2ProtocolError(H2Error.protocolError, 'GOAWAY on a stream');
-    // The client opens no more streams; finish the open ones, then close.
+    if (payload.length < 8) throw new H2ProtocolError(H2Error.frameSizeError, 'short GOAWAY');
+    // The peer opens (server role) or accepts (client role) no more streams: finish the open
+    // ones, then close. A client's streams above the server's last one were never seen.
     this.goingAway = true;
+    if (this.role === 'client') {
+      const lastStreamId = payload.readUInt32BE(0) & 0x7fffffff;
+      for (const stream of [...this.streams.values()]) {
+        if (stream.id > lastStreamId) stream.handleReset(H2Error.refusedStream);
+      }
+    }
     this.maybeEnd();
   }
 

@@ -60,6 +60,12 @@ export const H2Error = {
   http11Required: 0xd,
 } as const;
 
+/**
+ * Not an HTTP/2 code: what a stream's listener hears as its reset code when the connection
+ * itself is gone (socket closed or destroyed); nothing is sent with it.
+ */
+export const connectionLostCode = -1;
+
 /** SETTINGS identifiers (RFC 9113 §6.5.2). */
 export const SettingId = {
   headerTableSize: 0x1,

@@ -21,6 +21,12 @@ import type { H2Connection } from './connection.js';
 /** StreamListener is what a stream tells the layer above (the gRPC call). */
 export interface StreamListener {
   /**
+   * A header block arrived on an open stream: the response headers or trailers (client
+   * role), or request trailers (server role, ignored by gRPC). `headers` is null when the
+   * list was too large. `endStream` is delivered by `onData` right after.
+   */
+  onHeaders?(headers: string[] | null, endStream: boolean): void;
+  /**
    * Request bytes arrived (a view valid during the call), or the client ended its side
    * (`endStream`, possibly with an empty chunk).
    */
@@ -57,6 +63,7 @@ export class H2Stream {
   private trailers: Buffer | null = null;
   private needDrain = false;
   private heldBytes = 0;
+  private endAfterData = false;
 
   /** Creates stream `id` of `connection`. */
   constructor(private readonly connection: H2Connection, readonly id: number,
@@ -79,6 +86,32 @@ export class H2Stream {
   attach(listener: StreamListener, endStream: boolean): void {
     this.listener = listener;
     if (endStream) this.handleData(Buffer.alloc(0), 0, true);
+  }
+
+  /** Handles a header block on this open stream (see StreamListener.onHeaders). */
+  handleHeaders(headers: string[] | null, endStream: boolean): void {
+    if (this.remoteClosed) {
+      this.reset(H2Error.streamClosed);
+      return;
+    }
+    if (this.connection.role === 'server' && !endStream) {
+      // Request trailers MUST end the stream (RFC 9113 §8.1).
+      this.reset(H2Error.protocolError);
+      this.listener?.onReset(H2Error.protocolError);
+      return;
+    }
+    this.listener?.onHeaders?.(headers, endStream);
+    if (endStream) this.handleData(Buffer.alloc(0), 0, true);
+  }
+
+  /**
+   * Client role: ends our side (END_STREAM on an empty DATA frame) once every queued byte
+   * is out; the stream stays open for the server's answer.
+   */
+  end(): void {
+    if (this.localClosed || this.endAfterData) return;
+    this.endAfterData = true;
+    this.flushData();
   }
 
   /** Handles one DATA frame's payload (`frameBytes` counted against the window). */
@@ -201,6 +234,11 @@ export class H2Stream {
     if (this.queue.length === 0 && this.trailers !== null && !this.localClosed) {
       this.sendHeaders(this.trailers, true);
     }
+    if (this.queue.length === 0 && this.endAfterData && !this.localClosed) {
+      this.connection.queueData(this.id, Buffer.alloc(0), true);
+      this.localClosed = true;
+      if (this.remoteClosed) this.connection.forget(this);
+    }
     if (this.needDrain && this.queuedBytes < this.windows.queuedBytesHighWater) {
       this.needDrain = false;
       queueMicrotask(() => {
@@ -220,12 +258,12 @@ export class H2Stream {
   private finishLocal(): void {
     this.localClosed = true;
     this.dropQueue();
-    if (!this.remoteClosed) {
+    if (!this.remoteClosed && this.connection.role === 'server') {
       // NB: the client has not ended its side; tell it we read no more (RFC 9113 §8.1).
       this.connection.queue(encodeRstStream(this.id, H2Error.noError));
       this.remoteClosed = true;
     }
-    this.connection.forget(this);
+    if (this.remoteClosed) this.connection.forget(this);
   }
 
   private close(): void {
