@@ -1,6 +1,9 @@
 /**
  * @module transport/grpc-transport
- * The peer transport: Raft messages between control-plane peers over @grpc/grpc-js.
+ * The peer transport: Raft messages between control-plane peers over gRPC, spoken by
+ * Coracle's own HTTP/2 code (src/grpc: GRPCServer to accept, GRPCClientConnection to dial).
+ * It was @grpc/grpc-js, whose client channel and Node's http2 session cost CPU and an event-
+ * loop turn per message on every hop of the commit path; the wire format is unchanged.
  *
  * Each peer dials every other peer and keeps ONE long-lived client stream to it
  * (`coracle.raft.Raft/Stream`), dialed as soon as the peer is known and re-dialed whenever
@@ -24,9 +27,13 @@
  *   likely died: the kernel closes a dead process's sockets, and grpc-js sees that at once,
  *   long before Raft's election timeout. Each broken stream is reported at most once, and a
  *   re-dial that never connects reports nothing, so a dead peer causes no stream of reports.
- * - Credentials are pluggable (plaintext by default; TLS comes with the security issue).
+ * - Plaintext (TLS comes with the security issue). A connection silent for 10 s is probed
+ *   with a PING and dropped when the PING goes unanswered for 20 s (a silent partition).
  */
-import * as grpc from '@grpc/grpc-js';
+import type { StreamingCall } from '../grpc/calls.js';
+import { GRPCClientConnection } from '../grpc/client.js';
+import type { ClientCall } from '../grpc/client.js';
+import { GRPCServer } from '../grpc/server.js';
 import type { Message, NodeId } from '../raft/types.js';
 import type { Logger } from '../util/logger.js';
 import { decodeBatch, encodeBatch } from './proto.js';
@@ -46,8 +53,6 @@ export interface GRPCTransportOptions {
    */
   readonly onPeerUnreachable?: (id: NodeId) => void;
   readonly logger: Logger;
-  readonly serverCredentials?: grpc.ServerCredentials;
-  readonly channelCredentials?: grpc.ChannelCredentials;
   /** Messages queued per peer at most (default 4096); beyond it new ones are dropped. */
   readonly queueMessagesMax?: number;
   /** Bytes of entry data queued per peer at most (default 64 MiB). */
@@ -66,22 +71,35 @@ const backoffStartMs = 50;
  * these links. A failed dial on a LAN costs next to nothing.
  */
 const backoffMaxMs = 250;
+/** Frames a stream takes before the target answers it (then: after its answer). */
+const framesBeforeAnswerMax = 16;
 /** How long a closed peer's channel waits for the target to answer its half-close, ms. */
 const closeGraceMs = 1000;
 /** How long the target waits before answering a half-close, ms (see handleStream). */
 const halfCloseAnswerDelayMs = 50;
 
-const streamMethod: grpc.MethodDefinition<Uint8Array, Uint8Array> = {
-  path: '/coracle.raft.Raft/Stream',
+/** gRPC status codes the transport reads or sends. */
+const Status = { ok: 0, cancelled: 1, invalidArgument: 3, failedPrecondition: 9,
+  unavailable: 14 } as const;
+
+const streamPath = '/coracle.raft.Raft/Stream';
+const streamMethod = {
+  path: streamPath,
   requestStream: true,
   responseStream: false,
-  requestSerialize: (frame: Uint8Array) => Buffer.from(frame.buffer, frame.byteOffset,
-    frame.byteLength),
-  requestDeserialize: (bytes: Buffer) => bytes,
-  responseSerialize: () => Buffer.alloc(0),
-  responseDeserialize: (bytes: Buffer) => bytes,
+  requestDeserialize: (bytes: Buffer): Buffer => bytes,
+  responseSerialize: (): Buffer => Buffer.alloc(0),
 };
-const serviceDefinition: grpc.ServiceDefinition = { Stream: streamMethod };
+
+/** Splits "host:port". */
+function splitAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`peer address ${address} is not host:port`);
+  }
+  return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
+}
 
 function messageBytes(message: Message): number {
   let bytes = 64;
@@ -108,27 +126,22 @@ export class GRPCTransport {
     sentMessages: 0, droppedMessages: 0, receivedMessages: 0, rejectedFrames: 0,
     establishedStreams: 0, unreachableReports: 0,
   };
-  private readonly server = new grpc.Server({
-    'grpc.max_receive_message_length': peerMessageBytesMax,
-  });
+  private readonly server: GRPCServer;
   private readonly peers = new Map<NodeId, PeerSender>();
-  private readonly Client = grpc.makeGenericClientConstructor(serviceDefinition, 'Raft');
   private stopped = false;
 
   /** Creates the transport; call `start` to listen. */
   constructor(private readonly options: GRPCTransportOptions) {
-    this.server.addService(serviceDefinition, { Stream: this.handleStream.bind(this) });
+    this.server = new GRPCServer({ receiveMessageBytesMax: peerMessageBytesMax,
+      logger: options.logger });
+    this.server.addService({ Stream: streamMethod },
+      { Stream: (call: StreamingCall) => this.handleStream(call) });
   }
 
   /** Starts listening; resolves with the bound port. */
   start(): Promise<number> {
-    const credentials = this.options.serverCredentials ?? grpc.ServerCredentials.createInsecure();
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(this.options.listen, credentials, (error, port) => {
-        if (error !== null) reject(error);
-        else resolve(port);
-      });
-    });
+    const { host, port } = splitAddress(this.options.listen);
+    return this.server.listen(host, port);
   }
 
   /** Adds or re-addresses a peer; messages to it are sent from now on. */
@@ -137,18 +150,8 @@ export class GRPCTransport {
     const existing = this.peers.get(id);
     if (existing?.address === address) return;
     existing?.close();
-    const channelCredentials = this.options.channelCredentials ??
-      grpc.credentials.createInsecure();
-    const client = new this.Client(address, channelCredentials, {
-      'grpc.max_send_message_length': peerMessageBytesMax,
-      'grpc.keepalive_time_ms': 10_000,
-      // NB: grpc's own reconnect backoff grows to 120 s by default; after a lossy spell a
-      // healed link then stayed dead for minutes (found by a chaos campaign). Peers must
-      // retry as fast as Raft needs them to.
-      'grpc.initial_reconnect_backoff_ms': backoffStartMs * 2,
-      'grpc.max_reconnect_backoff_ms': backoffMaxMs,
-    });
-    const sender = new PeerSender(id, address, client, this.options, this.stats);
+    const sender = new PeerSender(id, splitAddress(address), address, this.options,
+      this.stats);
     this.peers.set(id, sender);
     sender.connect();
   }
@@ -188,25 +191,26 @@ export class GRPCTransport {
     this.stopped = true;
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
-    await new Promise<void>((resolve) => {
-      this.server.tryShutdown(() => resolve());
-      // Streams from peers never end by themselves: force them closed shortly after.
-      setTimeout(() => this.server.forceShutdown(), 200).unref();
-    });
+    // Streams from peers never end by themselves: they are closed 200 ms after the GOAWAY.
+    await this.server.close(200);
   }
 
-  private handleStream(call: grpc.ServerReadableStream<Uint8Array, Uint8Array>,
-    callback: grpc.sendUnaryData<Uint8Array>): void {
+  private handleStream(call: StreamingCall): void {
     let finished = false;
     /** The dialing peer, known from its first accepted frame. */
     let from: NodeId | null = null;
-    const finish = (error: grpc.ServiceError | null): void => {
+    const finish = (error: { code: number; details: string } | null): void => {
       if (finished) return;
       finished = true;
-      callback(error, new Uint8Array(0));
+      if (error !== null) {
+        call.fail(error);
+      } else {
+        call.write(new Uint8Array(0));
+        call.end();
+      }
     };
     // Headers now, not with the response: they tell the dialer the stream is established.
-    call.sendMetadata(new grpc.Metadata());
+    call.sendMetadata();
     call.on('data', (frame: Uint8Array) => {
       if (finished) return;
       let batch;
@@ -214,15 +218,15 @@ export class GRPCTransport {
         batch = decodeBatch(frame);
       } catch (error) {
         this.stats.rejectedFrames++;
-        finish(serviceError(grpc.status.INVALID_ARGUMENT, `malformed frame: ${String(error)}`));
+        finish({ code: Status.invalidArgument, details: `malformed frame: ${String(error)}` });
         return;
       }
       if (batch.clusterId !== this.options.clusterId) {
         this.stats.rejectedFrames++;
         this.options.logger.warn({ from: batch.from, clusterId: batch.clusterId },
           'rejected a peer stream from another cluster');
-        finish(serviceError(grpc.status.FAILED_PRECONDITION,
-          `cluster id mismatch: expected ${this.options.clusterId}, got ${batch.clusterId}`));
+        finish({ code: Status.failedPrecondition,
+          details: `cluster id mismatch: expected ${this.options.clusterId}, got ${batch.clusterId}` });
         return;
       }
       from = batch.from;
@@ -231,9 +235,9 @@ export class GRPCTransport {
     });
     // A dialer that stops dialing on purpose (removed, re-addressed, stopping) half-closes
     // its stream ('end') and waits for the answer. When its process dies or its connection
-    // is reset, grpc-js emits 'end' as well, at once followed by 'cancelled'; it also emits
-    // 'cancelled' after every answered call. So the answer to a half-close waits a moment:
-    // a cancel before the answer is an abort, one after it is the end of a finished call.
+    // is reset, the stream is cancelled ('cancelled') without a half-close. The answer to a
+    // half-close still waits a moment, so that a dialer whose process dies right after its
+    // half-close is seen as gone (its 'cancelled' arrives before our answer).
     const abort = (): void => {
       if (finished) return;
       finish(null);
@@ -244,24 +248,16 @@ export class GRPCTransport {
     call.on('end', () => {
       setTimeout(() => finish(null), halfCloseAnswerDelayMs).unref();
     });
-    call.on('error', abort);
     call.on('cancelled', abort);
   }
-}
-
-function serviceError(code: grpc.status, details: string): grpc.ServiceError {
-  const error = new Error(details) as grpc.ServiceError;
-  error.code = code;
-  error.details = details;
-  error.metadata = new grpc.Metadata();
-  return error;
 }
 
 /** PeerSender owns the bounded queue and the stream to one peer. */
 class PeerSender {
   private queue: Message[] = [];
   private queuedBytes = 0;
-  private stream: grpc.ClientWritableStream<Uint8Array> | null = null;
+  private connection: GRPCClientConnection | null = null;
+  private stream: ClientCall | null = null;
   private writable = true;
   private closed = false;
   private backoffMs = backoffStartMs;
@@ -269,11 +265,13 @@ class PeerSender {
   private pumpScheduled = false;
   /** True once the target answered the current stream (its headers arrived). */
   private established = false;
+  /** Frames written to the current stream before the target answered it. */
+  private framesBeforeAnswer = 0;
 
   constructor(
     readonly id: NodeId,
+    private readonly target: { host: string; port: number },
     readonly address: string,
-    private readonly client: grpc.Client,
     private readonly options: GRPCTransportOptions,
     private readonly stats: TransportStats,
   ) {}
@@ -311,15 +309,16 @@ class PeerSender {
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.queue = [];
     const stream = this.stream;
+    const connection = this.connection;
     this.stream = null;
-    if (stream === null) {
-      this.client.close();
+    if (stream === null || connection === null) {
+      connection?.destroy('peer closed');
       return;
     }
-    // Half-close, and close the channel once the target answered (onStreamEnded) or after
-    // a grace period: closing it at once aborted the stream, which the target then reported
-    // as a dead peer although this one only stopped dialing it (removed or re-addressed).
-    setTimeout(() => this.client.close(), closeGraceMs).unref();
+    // Half-close, and close the connection once the target answered (onStreamEnded) or
+    // after a grace period: closing it at once aborted the stream, which the target then
+    // reported as a dead peer although this one only stopped dialing it.
+    setTimeout(() => connection.destroy('peer closed'), closeGraceMs).unref();
     stream.end();
   }
 
@@ -337,6 +336,10 @@ class PeerSender {
     while (!this.closed && this.writable && this.queue.length > 0) {
       const stream = this.ensureStream();
       if (stream === null) return;
+      // Until the target answers, a stream takes only a few frames: a dead peer's messages
+      // then wait (bounded) in the queue instead of in a stream that will fail.
+      if (!this.established && this.framesBeforeAnswer >= framesBeforeAnswerMax) return;
+      if (!this.established) this.framesBeforeAnswer++;
       const frame = this.takeFrame();
       this.stats.sentMessages += frame.length;
       const encoded = encodeBatch(this.options.clusterId, this.options.nodeId, frame);
@@ -359,42 +362,55 @@ class PeerSender {
     return frame;
   }
 
-  private ensureStream(): grpc.ClientWritableStream<Uint8Array> | null {
+  private ensureStream(): ClientCall | null {
     if (this.stream !== null) return this.stream;
     if (this.reconnectTimer !== null) return null;
-    const method = this.client.makeClientStreamRequest.bind(this.client);
-    const stream = method<Uint8Array, Uint8Array>(
-      streamMethod.path, streamMethod.requestSerialize, streamMethod.responseDeserialize,
-      (error) => this.onStreamEnded(stream, error),
-    );
-    stream.on('drain', () => {
-      this.writable = true;
-      this.backoffMs = backoffStartMs;
-      this.schedulePump();
+    if (this.connection === null || this.connection.isClosed) {
+      this.connection = new GRPCClientConnection({ ...this.target, logger: this.options.logger,
+        receiveMessageBytesMax: peerMessageBytesMax });
+    }
+    let stream: ClientCall | null = null;
+    stream = this.connection.startCall(streamPath, {
+      onDrain: () => {
+        this.writable = true;
+        this.backoffMs = backoffStartMs;
+        this.schedulePump();
+      },
+      onHeaders: () => {
+        if (this.stream !== stream) return;
+        this.established = true;
+        this.backoffMs = backoffStartMs;
+        this.stats.establishedStreams++;
+        this.schedulePump();
+      },
+      onStatus: (code, details) => this.onStreamEnded(stream, code === Status.ok ? null
+        : { code, details }),
     });
-    stream.on('metadata', () => {
-      if (this.stream !== stream) return;
-      this.established = true;
-      this.backoffMs = backoffStartMs;
-      this.stats.establishedStreams++;
-    });
+    if (stream === null) {
+      // The connection is going away: the next attempt dials a new one.
+      this.connection.destroy('going away');
+      this.connection = null;
+      this.onStreamEnded(null, { code: Status.unavailable, details: 'connection going away' });
+      return null;
+    }
     this.stream = stream;
     this.established = false;
+    this.framesBeforeAnswer = 0;
     this.writable = true;
     return stream;
   }
 
-  private onStreamEnded(stream: grpc.ClientWritableStream<Uint8Array>,
-    error: grpc.ServiceError | null): void {
+  private onStreamEnded(stream: ClientCall | null,
+    error: { code: number; details: string } | null): void {
     if (this.closed) {
-      this.client.close();
+      this.connection?.destroy('peer closed');
       return;
     }
-    if (this.stream !== stream) return;
+    if (stream !== null && this.stream !== stream) return;
     this.stream = null;
     const established = this.established;
     this.established = false;
-    if (established && error?.code === grpc.status.UNAVAILABLE) {
+    if (established && error?.code === Status.unavailable) {
       this.stats.unreachableReports++;
       this.options.onPeerUnreachable?.(this.id);
     }
@@ -402,7 +418,7 @@ class PeerSender {
     // the next stream starts empty. Without this the pump never opened a new stream and a
     // healed link stayed silent forever (found by a chaos campaign).
     this.writable = true;
-    const quiet = [grpc.status.UNAVAILABLE, grpc.status.CANCELLED];
+    const quiet: number[] = [Status.unavailable, Status.cancelled];
     if (error !== null && !quiet.includes(error.code)) {
       this.options.logger.warn({ peer: this.id, code: error.code, details: error.details },
         'peer stream failed');
