@@ -139,7 +139,7 @@ export async function runKVBench(options: KVBenchOptions, context: {
   const notes: string[] = [];
   if (generator.watchUnsupported !== null) notes.push(generator.watchUnsupported);
   context.progress.start(ceilingWorkloads.length +
-    plan.trials * systems.length * (12 + plan.failoversPerTrial));
+    plan.trials * systems.length * (13 + plan.failoversPerTrial));
   const ceilings = await measureCeilings(generator, plan, context);
   const collected = new Map<SystemName, SystemTrials>(systems.map((system) =>
     [system, { trials: [], failoverSamplesMs: [], rssMbPerPeer: [] }]));

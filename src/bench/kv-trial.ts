@@ -80,6 +80,9 @@ export async function measureTrial(cluster: BenchCluster, trial: TrialContext,
   const leaderIndex = await cluster.waitForLeader(plan.waitDeadlineMs);
   const leader = [cluster.endpoints[leaderIndex]!];
   const follower = [cluster.endpoints[(leaderIndex + 1) % cluster.endpoints.length]!];
+  context.progress.step(`${label}: warm-up`);
+  await attempt(trial, 'warm-up', () => generator.put({ endpoints: leader, clients: 64,
+    connections, total: plan.warmupPuts }));
   context.progress.step(`${label}: sequential put`);
   recordLoad(values, await attempt(trial, 'sequential put', () => generator.put({
     endpoints: leader, clients: 1, connections: 1, total: plan.sequentialPuts })),
