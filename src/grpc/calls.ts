@@ -149,7 +149,8 @@ class MessageError extends Error {
  * within one chunk is returned as a view of it; one that spans chunks is copied once.
  */
 export class MessageReader {
-  private prefix = Buffer.alloc(5);
+  /** A prefix split across chunks (rare); allocated when first needed. */
+  private prefix: Buffer | null = null;
   private prefixBytes = 0;
   private compressed = false;
   private bodyBytes = 0;
@@ -173,6 +174,7 @@ export class MessageReader {
         if (this.prefixBytes === 0 && chunk.length - offset >= 5) {
           offset = this.startBody(chunk, offset);
         } else {
+          this.prefix ??= Buffer.alloc(5);
           this.prefix[this.prefixBytes++] = chunk[offset++]!;
           if (this.prefixBytes === 5) this.startBody(this.prefix, 0);
         }
@@ -243,7 +245,7 @@ export const acceptedEncodings = new Set(['identity', 'gzip', 'deflate']);
  * BaseCall is the gRPC layer of one stream: it turns DATA into messages and responses into
  * frames, for every kind of call.
  */
-abstract class BaseCall extends EventEmitter implements StreamListener {
+abstract class BaseCall implements StreamListener {
   /** Whether the client reset the stream or the connection dropped. */
   cancelled = false;
   protected finished = false;
@@ -252,7 +254,6 @@ abstract class BaseCall extends EventEmitter implements StreamListener {
   constructor(protected readonly stream: H2Stream,
     protected readonly definition: ServerMethod,
     readonly metadata: CallMetadata, options: CallOptions & { encoding: string }) {
-    super();
     this.reader = new MessageReader(options.receiveMessageBytesMax, options.encoding);
   }
 
@@ -289,12 +290,17 @@ abstract class BaseCall extends EventEmitter implements StreamListener {
     if (this.finished) return;
     this.finished = true;
     this.cancelled = true;
-    this.emit('cancelled');
+    this.notify('cancelled');
   }
 
   /** See StreamListener. */
   onDrain(): void {
-    this.emit('drain');
+    this.notify('drain');
+  }
+
+  /** Tells the handler about `event` (streaming calls; a unary call has no listeners). */
+  protected notify(_event: string, _argument?: unknown): void {
+    // NB: unary calls are not event emitters: they would pay for one per request.
   }
 
   /** Ends the call with an error status (trailers-only when nothing was sent yet). */
@@ -308,20 +314,25 @@ abstract class BaseCall extends EventEmitter implements StreamListener {
     } else {
       this.stream.sendHeaders(statusBlock(code, details, true), true);
     }
-    this.emit('finish');
+    this.notify('finish');
   }
 
-  /** Sends one response message (headers first, once). */
-  protected sendMessage(response: unknown): boolean {
-    let framed: Buffer;
+  /** Encodes a response with gRPC's prefix; on failure ends the call INTERNAL (null). */
+  protected serialize(response: unknown): Buffer | null {
     try {
-      framed = this.definition.responseSerializeFramed?.(response)
+      return this.definition.responseSerializeFramed?.(response)
         ?? frameMessage(this.definition.responseSerialize(response));
     } catch (error) {
       this.fail({ code: CallStatus.internal,
         details: `failed to serialize the response: ${(error as Error).message}` });
-      return false;
+      return null;
     }
+  }
+
+  /** Sends one response message (headers first, once). */
+  protected sendMessage(response: unknown): boolean {
+    const framed = this.serialize(response);
+    if (framed === null) return false;
     if (!this.stream.hasSentHeaders) this.stream.sendHeaders(responseHeadersBlock, false);
     return this.stream.writeData(framed);
   }
@@ -332,7 +343,7 @@ abstract class BaseCall extends EventEmitter implements StreamListener {
     this.finished = true;
     if (!this.stream.hasSentHeaders) this.stream.sendHeaders(responseHeadersBlock, false);
     this.stream.sendTrailers(okTrailersBlock);
-    this.emit('finish');
+    this.notify('finish');
   }
 
   private deliverBytes(message: Buffer): void {
@@ -382,16 +393,27 @@ export class UnaryCall extends BaseCall {
         this.fail(error);
         return;
       }
-      this.sendMessage(response);
+      const framed = this.serialize(response);
+      if (framed === null) return;
+      if (this.stream.sendWhole(responseHeadersBlock, framed, okTrailersBlock)) {
+        this.finished = true;
+        return;
+      }
+      this.stream.sendHeaders(responseHeadersBlock, false);
+      this.stream.writeData(framed);
       this.finishOk();
     });
   }
 }
 
+/** An event listener as EventEmitter stores it (the argument is the event's payload). */
+type Listener = (argument: unknown) => void;
+
 /** StreamingCall serves a server-streaming or bidirectional method (see the module comment). */
 export class StreamingCall extends BaseCall {
   /** The decoded request of a server-streaming call. */
   request: unknown = undefined;
+  private readonly events = new EventEmitter();
   private paused = false;
   private readonly pending: unknown[] = [];
   private clientEnded = false;
@@ -403,6 +425,28 @@ export class StreamingCall extends BaseCall {
     metadata: CallMetadata, options: CallOptions & { encoding: string }) {
     super(stream, method.definition, metadata, options);
     if (method.definition.requestStream) this.start();
+  }
+
+  /** Adds a listener for 'data', 'end', 'drain', 'cancelled' or 'finish'. */
+  on(event: string, listener: (argument: never) => void): this {
+    this.events.on(event, listener as Listener);
+    return this;
+  }
+
+  /** Adds a one-time listener. */
+  once(event: string, listener: (argument: never) => void): this {
+    this.events.once(event, listener as Listener);
+    return this;
+  }
+
+  /** Removes a listener. */
+  removeListener(event: string, listener: (argument: never) => void): this {
+    this.events.removeListener(event, listener as Listener);
+    return this;
+  }
+
+  protected override notify(event: string, argument?: unknown): void {
+    this.events.emit(event, argument);
   }
 
   /** Writes one response; false when the stream's queue is full (wait for 'drain'). */
@@ -438,7 +482,7 @@ export class StreamingCall extends BaseCall {
     }
     if (!this.paused) {
       this.stream.resumeReading();
-      if (this.clientEnded && this.pending.length === 0) this.emit('end');
+      if (this.clientEnded && this.pending.length === 0) this.notify('end');
     }
   }
 
@@ -465,11 +509,11 @@ export class StreamingCall extends BaseCall {
       this.start();
       return;
     }
-    if (!this.paused) this.emit('end');
+    if (!this.paused) this.notify('end');
   }
 
   private deliver(request: unknown): void {
-    this.emit('data', request);
+    this.notify('data', request);
   }
 
   private start(): void {

@@ -205,6 +205,18 @@ export class H2Connection {
     this.blocked.add(stream);
   }
 
+  /**
+   * Takes exactly `bytes` of the connection's send window for one DATA frame, or nothing
+   * (returns false) when the window, the client's frame size or the socket cannot take it.
+   */
+  tryTakeSendWindow(bytes: number): boolean {
+    if (this.socketFull || bytes > this.sendWindowBytes || bytes > this.peerFrameBytesMax) {
+      return false;
+    }
+    this.sendWindowBytes -= bytes;
+    return true;
+  }
+
   /** Takes up to `wantBytes` of the connection's send window for a DATA frame. */
   takeSendWindow(wantBytes: number): number {
     if (this.socketFull) return 0;

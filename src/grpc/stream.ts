@@ -14,8 +14,8 @@
  * When we send our trailers before the client has ended its side, we follow them with
  * RST_STREAM NO_ERROR (RFC 9113 §8.1, as grpc-go does), so the stream closes at once.
  */
-import { encodeFrame, encodeRstStream, encodeWindowUpdate, FrameFlag, FrameType, H2Error,
-  windowBytesMax } from './frames.js';
+import { encodeFrame, encodeRstStream, encodeWindowUpdate, FrameFlag, frameHeaderBytes,
+  FrameType, H2Error, windowBytesMax, writeFrameHeader } from './frames.js';
 import type { H2Connection } from './connection.js';
 
 /** StreamListener is what a stream tells the layer above (the gRPC call). */
@@ -160,6 +160,35 @@ export class H2Stream {
     this.connection.queue(encodeFrame(FrameType.headers,
       FrameFlag.endHeaders | (endStream ? FrameFlag.endStream : 0), this.id, block));
     if (endStream) this.finishLocal();
+  }
+
+  /**
+   * Sends a whole response at once when the windows allow it: the HEADERS block, `payload`
+   * as one DATA frame and the trailers block, built into one buffer (the unary fast path:
+   * one allocation instead of five). Returns false, having sent nothing, when it cannot.
+   */
+  sendWhole(headersBlock: Buffer, payload: Buffer, trailersBlock: Buffer): boolean {
+    if (this.localClosed || this.headersSent || this.queue.length > 0
+      || payload.length > this.sendWindowBytes
+      || !this.connection.tryTakeSendWindow(payload.length)) {
+      return false;
+    }
+    const out = Buffer.allocUnsafe(3 * frameHeaderBytes + headersBlock.length + payload.length
+      + trailersBlock.length);
+    let at = writeFrameHeader(out, 0, { length: headersBlock.length, type: FrameType.headers,
+      flags: FrameFlag.endHeaders, streamId: this.id });
+    at += headersBlock.copy(out, at);
+    at = writeFrameHeader(out, at, { length: payload.length, type: FrameType.data, flags: 0,
+      streamId: this.id });
+    at += payload.copy(out, at);
+    at = writeFrameHeader(out, at, { length: trailersBlock.length, type: FrameType.headers,
+      flags: FrameFlag.endHeaders | FrameFlag.endStream, streamId: this.id });
+    trailersBlock.copy(out, at);
+    this.sendWindowBytes -= payload.length;
+    this.headersSent = true;
+    this.connection.queue(out);
+    this.finishLocal();
+    return true;
   }
 
   /**

@@ -117,6 +117,31 @@ describe('WatchResponse encoding', () => {
   });
 });
 
+describe('PutResponse encoding (the server\'s hand-written fast path)', () => {
+  const responseType = etcdRoot.lookupType('etcdserverpb.PutResponse');
+  const method = serverMethod('KV', 'Put', (wire) => wire);
+  const plain = (bytes: Uint8Array): unknown => responseType.toObject(responseType.decode(bytes),
+    { longs: Number, defaults: true, bytes: String });
+  const header = { clusterId: 2 ** 50 + 3, memberId: 77, revision: 1234567, raftTerm: 4 };
+
+  it.each([
+    ['a full header', { header }],
+    ['zeros left out', { header: { ...header, memberId: 0, raftTerm: 0 } }],
+    ['the largest safe numbers', { header: { clusterId: Number.MAX_SAFE_INTEGER,
+      memberId: Number.MAX_SAFE_INTEGER, revision: Number.MAX_SAFE_INTEGER,
+      raftTerm: Number.MAX_SAFE_INTEGER } }],
+    ['prev_kv (protobufjs path)', { header, prevKv: { key: Buffer.from('k'), createRevision: 2,
+      modRevision: 3, version: 2, value: Buffer.from('old'), lease: 0 } }],
+    ['no header (protobufjs path)', {}],
+  ])('decodes as protobufjs\'s own encoding: %s', (_name, response) => {
+    const framed = method.responseSerializeFramed(response);
+    expect(framed[0]).toBe(0);
+    expect(framed.readUInt32BE(1)).toBe(framed.length - 5);
+    const reference = responseType.encode(responseType.fromObject(response)).finish();
+    expect(plain(framed.subarray(5))).toEqual(plain(reference));
+  });
+});
+
 describe('peer URLs', () => {
   it.each([
     ['http://127.0.0.1:2380', true], ['https://peer.example:12380', true],

@@ -258,6 +258,74 @@ function encodeWatchResponse(type: protobuf.Type, value: object, prefixBytes = 0
   return out;
 }
 
+/** The ResponseHeader fields, as numbers. */
+interface WireHeader {
+  readonly clusterId: number;
+  readonly memberId: number;
+  readonly revision: number;
+  readonly raftTerm: number;
+}
+
+function isUnsignedSafe(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Bytes of a ResponseHeader's fields (proto3: zeros are left out), or -1 if unusual. */
+function headerFieldsBytes(header: WireHeader): number {
+  let bytes = 0;
+  for (const value of [header.clusterId, header.memberId, header.revision, header.raftTerm]) {
+    if (!isUnsignedSafe(value)) return -1;
+    if (value !== 0) bytes += 1 + varintLength(value);
+  }
+  return bytes;
+}
+
+function writeHeaderFields(out: Buffer, offset: number, header: WireHeader): number {
+  let at = offset;
+  const values = [header.clusterId, header.memberId, header.revision, header.raftTerm];
+  for (let field = 1; field <= 4; field++) {
+    const value = values[field - 1]!;
+    if (value === 0) continue;
+    out[at++] = field << 3;
+    at = writeVarint(out, at, value);
+  }
+  return at;
+}
+
+/**
+ * Encodes a PutResponse with gRPC's prefix in front. The hot path of every write: a response
+ * without prev_kv is written by hand into one buffer (header fields are varints, numbers in
+ * field order as protobufjs writes them); anything else goes through protobufjs.
+ */
+function encodePutResponseFramed(type: protobuf.Type, value: object): Buffer {
+  const response = value as { header?: WireHeader; prevKv?: object | null };
+  const header = response.header;
+  const fieldsBytes = header === undefined ? -1 : headerFieldsBytes(header);
+  if (header === undefined || fieldsBytes < 0 || fieldsBytes > 127
+    || (response.prevKv !== undefined && response.prevKv !== null)) {
+    return grpcFramed(type.encode(value).finish());
+  }
+  const size = 2 + fieldsBytes;
+  const out = Buffer.allocUnsafe(grpcPrefixBytes + size);
+  writeGRPCPrefix(out, size);
+  out[grpcPrefixBytes] = (1 << 3) | 2;
+  out[grpcPrefixBytes + 1] = fieldsBytes;
+  writeHeaderFields(out, grpcPrefixBytes + 2, header);
+  return out;
+}
+
+/** Responses the server encodes by hand (framed), by method path. */
+function framedEncoder(serviceName: EtcdServiceName, methodName: string, type: protobuf.Type):
+  (value: object) => Buffer {
+  if (serviceName === 'Watch') {
+    return (value: object) => encodeWatchResponse(type, value, grpcPrefixBytes);
+  }
+  if (serviceName === 'KV' && methodName === 'Put') {
+    return (value: object) => encodePutResponseFramed(type, value);
+  }
+  return (value: object) => grpcFramed(type.encode(value).finish());
+}
+
 /**
  * Builds the server-side definition of `service.method`: requests are decoded by `decode`
  * (see the module comment), responses are plain objects encoded with `Type.encode`.
@@ -285,9 +353,7 @@ export function serverMethod<R extends object>(
     responseDeserialize: (bytes: Buffer) => types.response.decode(bytes),
     // The server's path: the response with gRPC's prefix in front, written by the watch
     // encoder straight into one buffer (a watch fan-out sends every event to every watcher).
-    responseSerializeFramed: serviceName === 'Watch'
-      ? (value: object) => encodeWatchResponse(types.response, value, grpcPrefixBytes)
-      : (value: object) => grpcFramed(types.response.encode(value).finish()),
+    responseSerializeFramed: framedEncoder(serviceName, methodName, types.response),
   };
 }
 
