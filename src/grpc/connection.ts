@@ -86,6 +86,8 @@ export class H2Connection {
   private flushScheduled = false;
   private closed = false;
   private goingAway = false;
+  /** Streams written to since the last flush. */
+  private readonly dirty = new Set<H2Stream>();
   /** Streams with data waiting for window or socket room, in arrival order. */
   private readonly blocked = new Set<H2Stream>();
   private socketFull = false;
@@ -200,6 +202,23 @@ export class H2Connection {
     if (payload.length > 0) this.queue(payload);
   }
 
+  /** Queues the header of a DATA frame of `bytes` bytes; the caller queues the payload. */
+  queueDataHeader(streamId: number, bytes: number): void {
+    const header = Buffer.allocUnsafe(frameHeaderBytes);
+    writeFrameHeader(header, 0, { length: bytes, type: FrameType.data, flags: 0, streamId });
+    this.queue(header);
+  }
+
+  /** A stream has new data: it is framed at the next flush, with whatever else it writes. */
+  markDirty(stream: H2Stream): void {
+    if (this.closed) return;
+    this.dirty.add(stream);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
   /** Called by a stream that has data to send and found no room: waits for window. */
   markBlocked(stream: H2Stream): void {
     this.blocked.add(stream);
@@ -238,6 +257,7 @@ export class H2Connection {
   forget(stream: H2Stream): void {
     this.streams.delete(stream.id);
     this.blocked.delete(stream);
+    this.dirty.delete(stream);
     this.maybeEnd();
   }
 
@@ -250,6 +270,10 @@ export class H2Connection {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.dirty.size > 0) {
+      for (const stream of this.dirty) stream.flushData();
+      this.dirty.clear();
+    }
     if (this.output.length === 0 || this.closed) return;
     const frames = this.output;
     const bytes = this.outputBytes;

@@ -199,7 +199,9 @@ export class H2Stream {
     if (this.localClosed) return false;
     this.queue.push(payload);
     this.queuedBytes += payload.length;
-    this.flushData();
+    // Sent at the connection's flush (this tick), together with whatever else this stream
+    // writes before then.
+    this.connection.markDirty(this);
     if (this.queuedBytes >= this.windows.queuedBytesHighWater) {
       this.needDrain = true;
       return false;
@@ -241,23 +243,31 @@ export class H2Stream {
 
   /** Sends queued data as far as the windows allow, then the trailers when all is out. */
   flushData(): void {
+    // NB: as many queued messages as fit go into ONE DATA frame (a frame may carry several
+    // gRPC messages): a watch stream writing a response per watcher per revision then
+    // costs a frame per 16 KiB rather than per message, on both ends of the connection.
     while (this.queue.length > 0 && !this.localClosed) {
-      const head = this.queue[0]!;
-      const want = Math.min(head.length - this.queueHeadOffset, this.sendWindowBytes);
+      const want = Math.min(this.queuedBytes, this.sendWindowBytes);
       const granted = want > 0 ? this.connection.takeSendWindow(want) : 0;
       if (granted === 0) {
         this.connection.markBlocked(this);
         break;
       }
-      const end = this.queueHeadOffset + granted;
-      this.connection.queueData(this.id, head.subarray(this.queueHeadOffset, end), false);
+      this.connection.queueDataHeader(this.id, granted);
       this.sendWindowBytes -= granted;
       this.queuedBytes -= granted;
-      if (end === head.length) {
-        this.queue.shift();
-        this.queueHeadOffset = 0;
-      } else {
-        this.queueHeadOffset = end;
+      for (let left = granted; left > 0;) {
+        const head = this.queue[0]!;
+        const end = Math.min(head.length, this.queueHeadOffset + left);
+        this.connection.queue(this.queueHeadOffset === 0 && end === head.length ? head
+          : head.subarray(this.queueHeadOffset, end));
+        left -= end - this.queueHeadOffset;
+        if (end === head.length) {
+          this.queue.shift();
+          this.queueHeadOffset = 0;
+        } else {
+          this.queueHeadOffset = end;
+        }
       }
     }
     if (this.queue.length === 0 && this.trailers !== null && !this.localClosed) {
