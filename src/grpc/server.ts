@@ -30,6 +30,19 @@ import type { ConnectionHost } from './connection.js';
 import { connectionsMax } from './limits.js';
 import type { H2Stream, StreamListener } from './stream.js';
 
+/**
+ * Splits "host:port" (an IPv6 host in brackets) for `listen` and for dialing; `what` names
+ * the address in the error.
+ */
+export function splitHostPort(address: string, what: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`${what} ${address} is not host:port`);
+  }
+  return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
 /** Options of a GRPCServer. */
 export interface GRPCServerOptions {
   /** Largest request message in bytes; more is answered RESOURCE_EXHAUSTED. */

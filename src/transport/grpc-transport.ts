@@ -33,7 +33,7 @@
 import type { StreamingCall } from '../grpc/calls.js';
 import { GRPCClientConnection } from '../grpc/client.js';
 import type { ClientCall } from '../grpc/client.js';
-import { GRPCServer } from '../grpc/server.js';
+import { GRPCServer, splitHostPort } from '../grpc/server.js';
 import type { Message, NodeId } from '../raft/types.js';
 import type { Logger } from '../util/logger.js';
 import { decodeBatch, encodeBatch } from './proto.js';
@@ -91,16 +91,6 @@ const streamMethod = {
   responseSerialize: (): Buffer => Buffer.alloc(0),
 };
 
-/** Splits "host:port". */
-function splitAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  const port = Number(address.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`peer address ${address} is not host:port`);
-  }
-  return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
-}
-
 function messageBytes(message: Message): number {
   let bytes = 64;
   for (const entry of message.entries) bytes += entry.data.length + 24;
@@ -140,7 +130,7 @@ export class GRPCTransport {
 
   /** Starts listening; resolves with the bound port. */
   start(): Promise<number> {
-    const { host, port } = splitAddress(this.options.listen);
+    const { host, port } = splitHostPort(this.options.listen, 'peer listen address');
     return this.server.listen(host, port);
   }
 
@@ -150,7 +140,7 @@ export class GRPCTransport {
     const existing = this.peers.get(id);
     if (existing?.address === address) return;
     existing?.close();
-    const sender = new PeerSender(id, splitAddress(address), address, this.options,
+    const sender = new PeerSender(id, splitHostPort(address, 'peer address'), address, this.options,
       this.stats);
     this.peers.set(id, sender);
     sender.connect();

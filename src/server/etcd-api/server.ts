@@ -12,7 +12,7 @@
  *   cancels whatever is left. It resolves once the listener is closed.
  */
 import type { ServiceHandlers, ServiceMethods } from '../../grpc/calls.js';
-import { GRPCServer } from '../../grpc/server.js';
+import { GRPCServer, splitHostPort } from '../../grpc/server.js';
 import type { Logger } from '../../util/logger.js';
 import { authService } from './auth-service.js';
 import type { EtcdBackend } from './backend.js';
@@ -51,16 +51,6 @@ const serviceFactories: readonly ServiceFactory[] = [
   kvService, watchService, leaseService, clusterService, maintenanceService, authService,
 ];
 
-/** Splits "host:port" (IPv6 hosts in brackets). */
-function splitListen(listen: string): { host: string; port: number } {
-  const colon = listen.lastIndexOf(':');
-  const port = Number(listen.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`client listen address ${listen} is not host:port`);
-  }
-  return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
-}
-
 function shutdown(server: GRPCServer, streams: Set<ActiveStream>): Promise<void> {
   for (const stream of [...streams]) {
     stream.stop(etcdError('ETCD_ERR_STOPPED'));
@@ -79,7 +69,7 @@ export async function startEtcdAPIServer(options: EtcdAPIServerOptions): Promise
     const service = factory(context);
     server.addService(service.definition, service.handlers);
   }
-  const address = splitListen(listen);
+  const address = splitHostPort(listen, 'client listen address');
   const port = await server.listen(address.host, address.port);
   options.logger.info({ listen, port }, 'etcd API listening');
   let closing: Promise<void> | undefined;
