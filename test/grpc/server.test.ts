@@ -13,7 +13,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StreamingCall, UnaryCall, UnaryCallback } from '../../src/grpc/calls.js';
 import { clientPreface, encodeFrame, encodeSettings, FrameType, H2Error } from
   '../../src/grpc/frames.js';
+import { encodeHeaderBlock } from '../../src/grpc/hpack.js';
 import { GRPCServer } from '../../src/grpc/server.js';
+import { SeededRandom } from '../../src/util/prng.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 const identity = (bytes: Buffer): Buffer => bytes;
@@ -275,12 +277,53 @@ describe('GRPCServer protocol errors (raw sockets)', () => {
     expect(goAwayCode(received)).toBe(H2Error.protocolError);
   });
 
+  it('survives 150 connections of random frames, then serves a real call', async () => {
+    // Seeded: frames of every type with random flags, stream ids and payloads, some of them
+    // well-formed HEADERS for a real method; any crash would fail the test (in-process).
+    const random = new SeededRandom(20261207);
+    const block = encodeHeaderBlock([':method', 'POST', ':scheme', 'http', ':path',
+      '/test.Echo/Unary', ':authority', 'x', 'content-type', 'application/grpc']);
+    for (let connection = 0; connection < 150; connection++) {
+      const frames: Buffer[] = [clientPreface, encodeSettings([])];
+      for (let index = random.int(12); index >= 0; index--) {
+        const type = random.int(11);
+        const payload = type === FrameType.headers && random.int(2) === 0 ? block
+          : Buffer.from(Array.from({ length: random.int(40) }, () => random.int(256)));
+        frames.push(encodeFrame(type, random.int(256), random.int(8), payload));
+      }
+      await exchangeUntilQuiet(port, Buffer.concat(frames));
+    }
+    const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      expect(String(await unary(client, 'Unary', Buffer.from('alive')))).toBe('alive');
+    } finally {
+      client.close();
+    }
+  });
+
   it('closes with COMPRESSION_ERROR on a header block HPACK cannot decode', async () => {
     const received = await exchange(Buffer.concat([clientPreface, encodeSettings([]),
       encodeFrame(FrameType.headers, 0x5, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))]));
     expect(goAwayCode(received)).toBe(H2Error.compressionError);
   });
 });
+
+/** Sends `bytes`, then closes once the server closed or said nothing for 20 ms. */
+function exchangeUntilQuiet(port: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let quiet = setTimeout(() => socket.destroy(), 20);
+    socket.on('data', () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(() => socket.destroy(), 20);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(quiet);
+      resolve();
+    });
+  });
+}
 
 /** Waits until `condition` holds, for at most 5 s. */
 async function waitFor(condition: () => boolean): Promise<void> {
