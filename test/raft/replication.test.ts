@@ -25,6 +25,24 @@ describe('log replication', () => {
     for (const id of [1, 2, 3]) expect(cluster.node(id).appliedData).toEqual(['a', 'b', 'c']);
   });
 
+  it('sends proposals stepped together as one Append per follower, then one commit', () => {
+    const cluster = new TestCluster([1, 2, 3]);
+    cluster.elect(1);
+    cluster.stabilize();
+    cluster.delivered.length = 0;
+    for (const value of ['a', 'b', 'c', 'd']) cluster.raft(1).propose(data(value));
+    cluster.stabilize();
+    const appends = cluster.delivered.filter((m) => m.type === MessageType.Append);
+    const withEntries = appends.filter((m) => m.entries.length > 0);
+    // One Append to each follower carries all four entries; the commit advance brought by
+    // the acknowledgements leaves as one empty Append to each (not one per response).
+    expect(withEntries.map((m) => [m.to, m.entries.length]).sort()).toEqual([[2, 4], [3, 4]]);
+    expect(appends.length).toBe(4);
+    const responses = cluster.delivered.filter((m) => m.type === MessageType.AppendResponse);
+    expect(responses.length).toBe(4);
+    for (const id of [1, 2, 3]) expect(cluster.node(id).appliedData).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('forwards proposals from followers to the leader', () => {
     const cluster = new TestCluster([1, 2, 3]);
     cluster.elect(1);
