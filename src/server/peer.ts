@@ -258,12 +258,12 @@ export class Peer {
   /** Proposes a command; resolves with its apply result once applied on this peer. */
   propose(op: ReplicatedOp): Promise<unknown> {
     const requestId = this.requestIdNext++;
-    // NB: copied out of Node's shared 8 KB pool, where protobufjs encodes, since the Raft log
-    // keeps the entry long enough to pin a whole pool slab per entry; into a slab of entries
-    // rather than an ArrayBuffer of its own (util/slab).
-    const data = this.entrySlabs.copy(encodeCommand({
+    // NB: encoded straight into a slab of entries (util/slab), never into Node's shared 8 KB
+    // pool, where protobufjs encodes: the Raft log keeps the entry long enough to pin a
+    // whole pool slab per entry, and an ArrayBuffer of its own costs more.
+    const data = encodeCommand({
       memberId: this.options.memberId, requestId, nowMs: Date.now(), op,
-    }));
+    }, (length) => this.entrySlabs.allocate(length));
     return this.enqueueProposal(requestId, data, null);
   }
 

@@ -40,19 +40,28 @@ export class SlabCopier {
 
   /** Returns a copy of `bytes` that shares no memory with it. */
   copy(bytes: Uint8Array): Uint8Array {
-    const length = bytes.length;
+    const copy = this.allocate(bytes.length);
+    copy.set(bytes);
+    assert(copy.length === bytes.length, 'the copy has the length of its source');
+    return copy;
+  }
+
+  /**
+   * Returns `length` zeroed bytes that share no memory with anything handed out before, for
+   * the caller to fill (an encoder writing straight into the slab instead of copying).
+   */
+  allocate(length: number): Uint8Array {
+    assert(Number.isSafeInteger(length) && length >= 0, 'length is a non-negative integer');
     if (length === 0) return new Uint8Array(0);
-    if (length > this.copyBytesMax) return Uint8Array.prototype.slice.call(bytes);
+    if (length > this.copyBytesMax) return new Uint8Array(length);
     let slab = this.slab;
     if (slab === null || this.usedBytes + length > slab.length) {
       slab = new Uint8Array(this.slabBytes);
       this.slab = slab;
       this.usedBytes = 0;
     }
-    const copy = slab.subarray(this.usedBytes, this.usedBytes + length);
-    copy.set(bytes);
+    const piece = slab.subarray(this.usedBytes, this.usedBytes + length);
     this.usedBytes += length;
-    assert(copy.length === length, 'the copy has the length of its source');
-    return copy;
+    return piece;
   }
 }
