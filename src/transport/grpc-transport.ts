@@ -36,7 +36,7 @@ import type { ClientCall } from '../grpc/client.js';
 import { GRPCServer, splitHostPort } from '../grpc/server.js';
 import type { Message, NodeId } from '../raft/types.js';
 import type { Logger } from '../util/logger.js';
-import { decodeBatch, encodeBatch } from './proto.js';
+import { decodeBatch, encodeBatch } from './wire-codec.js';
 
 /** Options of the peer transport; every queue and frame size is bounded. */
 export interface GRPCTransportOptions {
