@@ -3,7 +3,7 @@
  *
  * Byte helpers for the store: lexicographic comparison (Go's bytes.Compare order), the
  * "binary string" form of keys used by the index, a bounded binary writer and reader for the
- * row encoding, and FNV-1a 64-bit hashing. All pure and synchronous.
+ * row encoding, FNV-1a 64-bit hashing and CRC-32. All pure and synchronous.
  *
  * NB: a binary string holds one char per byte (code 0-255), so JavaScript's string `<`
  * compares binary strings in exactly the byte order of their arrays. The index keys its maps
@@ -298,5 +298,51 @@ export class Fnv64 {
     const hex = (limb: number): string => limb.toString(16).padStart(4, '0');
     const [l0, l1, l2, l3] = this.limbs;
     return hex(l3) + hex(l2) + hex(l1) + hex(l0);
+  }
+}
+
+/** The CRC-32 tables (IEEE polynomial, reflected), for four bytes at a time. */
+const crcTables: readonly Int32Array[] = (() => {
+  const tables = [0, 1, 2, 3].map(() => new Int32Array(256));
+  const [t0, t1, t2, t3] = tables as [Int32Array, Int32Array, Int32Array, Int32Array];
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = (c & 1) !== 0 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t0[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    t1[n] = t0[t0[n]! & 0xff]! ^ (t0[n]! >>> 8);
+    t2[n] = t0[t1[n]! & 0xff]! ^ (t1[n]! >>> 8);
+    t3[n] = t0[t2[n]! & 0xff]! ^ (t2[n]! >>> 8);
+  }
+  return tables;
+})();
+
+/**
+ * Crc32 computes CRC-32 (IEEE 802.3, the one of zlib and the WAL's records) over a stream of
+ * bytes, four at a time (slicing-by-4, ~0.9 ns per byte against FNV-1a 64's ~5 here).
+ */
+export class Crc32 {
+  private crc = ~0;
+
+  /** Mixes in the bytes. */
+  raw(value: Uint8Array): this {
+    const [t0, t1, t2, t3] = crcTables as [Int32Array, Int32Array, Int32Array, Int32Array];
+    let c = this.crc;
+    const length = value.length;
+    const aligned = length - (length & 3);
+    let i = 0;
+    for (; i < aligned; i += 4) {
+      c ^= value[i]! | (value[i + 1]! << 8) | (value[i + 2]! << 16) | (value[i + 3]! << 24);
+      c = t3[c & 0xff]! ^ t2[(c >>> 8) & 0xff]! ^ t1[(c >>> 16) & 0xff]! ^ t0[c >>> 24]!;
+    }
+    for (; i < length; i++) c = t0[(c ^ value[i]!) & 0xff]! ^ (c >>> 8);
+    this.crc = c;
+    return this;
+  }
+
+  /** Returns the CRC of everything mixed in, as an unsigned 32-bit integer. */
+  value(): number {
+    return ~this.crc >>> 0;
   }
 }

@@ -6,7 +6,8 @@
  * compared through the snapshot bytes (which encode every row) and stateHash.
  */
 import { describe, expect, it } from 'vitest';
-import { Fnv64 } from '../../src/store/bytes.js';
+import { crc32 } from 'node:zlib';
+import { Crc32, Fnv64 } from '../../src/store/bytes.js';
 import type { ByteSource } from '../../src/store/chunks.js';
 import { MVCCStore } from '../../src/store/mvcc-store.js';
 import { b, expectOk, get, put, Prng, s } from './helpers.js';
@@ -114,7 +115,7 @@ describe('streaming snapshots', () => {
     expect(source.largest).toBe(1024 * 1024);
   });
 
-  it('restores a snapshot written before values left the index, and writes it again', () => {
+  it('restores a snapshot written before values left the index, and writes it again (v2)', () => {
     const bytes = Buffer.from(snapshotBeforeValueStores, 'base64');
     const restored = MVCCStore.restore(new Uint8Array(bytes));
     expect(restored.stateHash()).toBe('9333d77777075911');
@@ -124,7 +125,43 @@ describe('streaming snapshots', () => {
     expect(get(restored, 'b')).toBeUndefined();
     expect(s(get(restored, 'b', 4)?.value ?? b('?'))).toBe('');
     expect(restored.leaseTimeToLive({ ID: 7, keys: true }, 1000).keys.map(s)).toEqual(['a']);
-    expect(Buffer.from(restored.snapshot())).toEqual(bytes);
+    // Written again in format 2: the same rows; only the version byte and the digest differ.
+    const rewritten = Buffer.from(restored.snapshot());
+    expect(bytes[4]).toBe(1);
+    expect(rewritten[4]).toBe(2);
+    expect(rewritten.subarray(5, -8)).toEqual(bytes.subarray(5, -8));
+    expect(rewritten.length).toBe(bytes.length);
+    expect(MVCCStore.restore(new Uint8Array(rewritten)).stateHash()).toBe('9333d77777075911');
+  });
+});
+
+describe('snapshot format 2', () => {
+  it('ends with the CRC-32 (as zlib computes it) and the length of the body', () => {
+    const store = run(6, 300);
+    const bytes = Buffer.from(store.snapshot());
+    const body = bytes.subarray(0, -8);
+    expect(bytes.readUInt32BE(bytes.length - 8)).toBe(crc32(body));
+    expect(bytes.readUInt32BE(bytes.length - 4)).toBe(body.length);
+  });
+
+  it('computes CRC-32 as zlib does, whatever the alignment and pieces', () => {
+    const prng = new Prng(8);
+    for (let i = 0; i < 200; i++) {
+      const data = new Uint8Array(prng.int(3000));
+      for (let j = 0; j < data.length; j++) data[j] = prng.int(256);
+      const cut = prng.int(data.length + 1);
+      const crc = new Crc32().raw(data.subarray(0, cut)).raw(data.subarray(cut)).value();
+      expect(crc).toBe(crc32(data));
+    }
+  });
+
+  it('detects damage in the digest itself and in the version byte', () => {
+    for (const at of [-1, -5, 4]) {
+      const bytes = new MVCCStore().snapshot();
+      const position = at < 0 ? bytes.length + at : at;
+      bytes[position] = (bytes[position] ?? 0) ^ 4;
+      expect(() => MVCCStore.restore(bytes)).toThrow(/digest|format version/);
+    }
   });
 });
 
