@@ -328,30 +328,24 @@ const crcTables: readonly Int32Array[] = (() => {
 })();
 
 /**
- * Crc32 computes CRC-32 (IEEE 802.3, the one of zlib and the WAL's records) over a stream of
- * bytes, four at a time (slicing-by-4, ~0.9 ns per byte against FNV-1a 64's ~5 here).
+ * Computes CRC-32 (IEEE 802.3, as zlib's `crc32` and the WAL's records) of `bytes`,
+ * continuing from `previous` (the CRC of the bytes before; 0 to start), four bytes at a time
+ * (slicing-by-4: ~0.9 ns per byte against FNV-1a 64's ~5 here). Shells that may use Node
+ * pass zlib's native `crc32` instead (`Crc32Function`), about five times faster still.
  */
-export class Crc32 {
-  private crc = ~0;
-
-  /** Mixes in the bytes. */
-  raw(value: Uint8Array): this {
-    const [t0, t1, t2, t3] = crcTables as [Int32Array, Int32Array, Int32Array, Int32Array];
-    let c = this.crc;
-    const length = value.length;
-    const aligned = length - (length & 3);
-    let i = 0;
-    for (; i < aligned; i += 4) {
-      c ^= value[i]! | (value[i + 1]! << 8) | (value[i + 2]! << 16) | (value[i + 3]! << 24);
-      c = t3[c & 0xff]! ^ t2[(c >>> 8) & 0xff]! ^ t1[(c >>> 16) & 0xff]! ^ t0[c >>> 24]!;
-    }
-    for (; i < length; i++) c = t0[(c ^ value[i]!) & 0xff]! ^ (c >>> 8);
-    this.crc = c;
-    return this;
+export function crc32(bytes: Uint8Array, previous = 0): number {
+  const [t0, t1, t2, t3] = crcTables as [Int32Array, Int32Array, Int32Array, Int32Array];
+  let c = ~previous;
+  const length = bytes.length;
+  const aligned = length - (length & 3);
+  let i = 0;
+  for (; i < aligned; i += 4) {
+    c ^= bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    c = t3[c & 0xff]! ^ t2[(c >>> 8) & 0xff]! ^ t1[(c >>> 16) & 0xff]! ^ t0[c >>> 24]!;
   }
-
-  /** Returns the CRC of everything mixed in, as an unsigned 32-bit integer. */
-  value(): number {
-    return ~this.crc >>> 0;
-  }
+  for (; i < length; i++) c = t0[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
 }
+
+/** A CRC-32 with `crc32`'s contract (zlib's has it too). */
+export type Crc32Function = (bytes: Uint8Array, previous?: number) => number;

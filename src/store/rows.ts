@@ -32,7 +32,7 @@
  */
 import { assert } from './assert.js';
 import {
-  ByteReader, ByteWriter, Crc32, Fnv64, bytesToBinary, compareBytes, utf8,
+  ByteReader, ByteWriter, type Crc32Function, Fnv64, bytesToBinary, compareBytes, crc32, utf8,
 } from './bytes.js';
 import { type ByteSource, ChunkReader, ChunkWriter, chunkBytesDefault } from './chunks.js';
 import type { RecordFields } from './record-log.js';
@@ -152,17 +152,18 @@ export interface SnapshotParts {
  * the sink returns, see store/chunks); returns the snapshot's size in bytes.
  */
 export function writeSnapshot(parts: SnapshotParts, sink: (chunk: Uint8Array) => void,
-  chunkBytes = chunkBytesDefault): number {
+  options: SnapshotCodecOptions = {}): number {
+  const checksum = options.crc32 ?? crc32;
   const rows = [...parts.rows].sort((left, right) => compareBytes(left[0], right[0]));
   assert(rows.every(([key]) => (key[0] ?? 0) > prefixRecord), 'small rows sort after records');
   const { count, keyBytes, valueBytes } = parts.records;
   let bodyBytes = headerBytes + count * recordRowFixedBytes + keyBytes + valueBytes;
   for (const [key, value] of rows) bodyBytes += 8 + key.length + value.length;
-  const crc = new Crc32();
+  let crc = 0;
   const writer = new ChunkWriter((chunk) => {
-    crc.raw(chunk);
+    crc = checksum(chunk, crc);
     sink(chunk);
-  }, chunkBytes);
+  }, options.chunkBytes ?? chunkBytesDefault);
   writer.raw(snapshotMagic).u8(snapshotFormatVersion).u64(count + rows.length);
   parts.forEachRecord((fields, keyText, value) => {
     const tombstone = fields.version === 0;
@@ -175,7 +176,7 @@ export function writeSnapshot(parts: SnapshotParts, sink: (chunk: Uint8Array) =>
   for (const [key, value] of rows) writer.bytes(key).bytes(value);
   writer.flush();
   assert(writer.writtenBytes === bodyBytes, 'snapshot body has its computed size');
-  sink(crcDigest(crc.value(), bodyBytes));
+  sink(crcDigest(crc, bodyBytes));
   return bodyBytes + digestBytes;
 }
 
@@ -190,15 +191,25 @@ function crcDigest(crc: number, bodyBytes: number): Uint8Array {
 
 /** The digest that `source` bytes [start, bodyEnd) of format `version` end with. */
 function expectedDigest(source: ByteSource, range: { start: number; bodyEnd: number },
-  version: number): Uint8Array {
+  format: { version: number; crc32: Crc32Function }): Uint8Array {
   const { start, bodyEnd } = range;
-  const hash = version === snapshotFormatVersionFnv ? new Fnv64().int(bodyEnd - start)
-    : new Crc32();
+  const fnv = format.version === snapshotFormatVersionFnv ? new Fnv64().int(bodyEnd - start)
+    : null;
+  let crc = 0;
   for (let offset = start; offset < bodyEnd; offset += chunkBytesDefault) {
-    hash.raw(source.subarray(offset, Math.min(bodyEnd, offset + chunkBytesDefault)));
+    const piece = source.subarray(offset, Math.min(bodyEnd, offset + chunkBytesDefault));
+    if (fnv === null) crc = format.crc32(piece, crc);
+    else fnv.raw(piece);
   }
-  return hash instanceof Fnv64 ? digestToBytes(hash.digest())
-    : crcDigest(hash.value(), bodyEnd - start);
+  return fnv === null ? crcDigest(crc, bodyEnd - start) : digestToBytes(fnv.digest());
+}
+
+/** Options of the snapshot codec. */
+export interface SnapshotCodecOptions {
+  /** Bytes per chunk handed to the sink (default 1 MiB). */
+  readonly chunkBytes?: number;
+  /** The CRC-32 to use (default store/bytes' own; a shell may pass zlib's, faster). */
+  readonly crc32?: Crc32Function;
 }
 
 function digestToBytes(digest: string): Uint8Array {
@@ -215,7 +226,7 @@ function digestToBytes(digest: string): Uint8Array {
  * (chunks are never reused) but pin their chunk while kept.
  */
 export function readSnapshot(source: ByteSource, visit: (row: DecodedRow) => void,
-  options: { start?: number } = {}): void {
+  options: { start?: number; crc32?: Crc32Function } = {}): void {
   const start = options.start ?? 0;
   const end = source.byteLength;
   assert(end - start >= headerBytes + digestBytes, 'snapshot is long enough');
@@ -225,8 +236,9 @@ export function readSnapshot(source: ByteSource, visit: (row: DecodedRow) => voi
   assert(version === snapshotFormatVersion || version === snapshotFormatVersionFnv,
     'snapshot format version');
   const trailer = source.subarray(bodyEnd, end);
-  assert(compareBytes(trailer, expectedDigest(source, { start, bodyEnd }, version)) === 0,
-    'snapshot digest matches');
+  const expected = expectedDigest(source, { start, bodyEnd },
+    { version, crc32: options.crc32 ?? crc32 });
+  assert(compareBytes(trailer, expected) === 0, 'snapshot digest matches');
   const reader = new ChunkReader(source, { start, end: bodyEnd });
   assert(compareBytes(reader.take(snapshotMagic.length), snapshotMagic) === 0,
     'snapshot magic');
