@@ -95,28 +95,42 @@ function clusterIdBytes(clusterId: string): Uint8Array {
   return clusterIdBytesCached;
 }
 
-/** Encodes one batch frame (see the module comment). */
-export function encodeBatch(clusterId: string, from: number, messages: readonly Message[]):
-  Uint8Array {
+/**
+ * Encodes one batch frame (see the module comment), after `prefixBytes` bytes left for the
+ * caller (default 0; a length prefix, say), in one array.
+ */
+export function encodeBatch(clusterId: string, from: number, messages: readonly Message[],
+  options: { prefixBytes?: number } = {}): Uint8Array {
+  const prefixBytes = options.prefixBytes ?? 0;
   const sizes: number[] = [];
   const idBytes = clusterIdBytes(clusterId);
   let total = (idBytes.length === 0 ? 0 : lengthField(idBytes.length));
-  if (!isWireInteger(from)) return encodeBatchSlow(clusterId, from, messages);
+  if (!isWireInteger(from)) return encodeSlowAfter(prefixBytes, clusterId, from, messages);
   total += varintField(from);
   for (const message of messages) {
     const size = messageBodyBytes(message);
-    if (Number.isNaN(size)) return encodeBatchSlow(clusterId, from, messages);
+    if (Number.isNaN(size)) return encodeSlowAfter(prefixBytes, clusterId, from, messages);
     sizes.push(size);
     total += lengthField(size);
   }
-  // NB: Buffer.allocUnsafe: the frame is written whole below, and grpc-js takes a Buffer.
-  const writer = new WireWriter(Buffer.allocUnsafe(total));
+  // NB: Buffer.allocUnsafe: the frame is written whole below, and sockets take a Buffer.
+  const writer = new WireWriter(Buffer.allocUnsafe(prefixBytes + total), prefixBytes);
   writer.bytesField(batchClusterId, idBytes).varintField(batchFrom, from);
   for (const [position, message] of messages.entries()) {
     writer.bytesHeader(batchMessages, sizes[position]!);
     writeMessage(writer, message);
   }
   return writer.finish();
+}
+
+/** protobufjs' encoding, after `prefixBytes` bytes left for the caller. */
+function encodeSlowAfter(prefixBytes: number, clusterId: string, from: number,
+  messages: readonly Message[]): Uint8Array {
+  const encoded = encodeBatchSlow(clusterId, from, messages);
+  if (prefixBytes === 0) return encoded;
+  const out = Buffer.allocUnsafe(prefixBytes + encoded.length);
+  out.set(encoded, prefixBytes);
+  return out;
 }
 
 function writeMessage(writer: WireWriter, message: Message): void {

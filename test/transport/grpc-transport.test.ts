@@ -1,21 +1,32 @@
 /**
- * Goal: the gRPC peer transport delivers Raft messages intact and in order per peer, rejects
- * frames from another cluster, a dead peer never blocks the others (bounded queues), and a
- * broken stream is reported as an unreachable peer once, never by re-dials.
- * Method: real transports on 127.0.0.1 ephemeral ports; waits poll a condition with a deadline.
+ * Goal: the peer transports (the TCP one the server uses, and the gRPC one it replaced, kept
+ * as the reference) share one contract: they deliver Raft messages intact and in order per
+ * peer, reject frames from another cluster, a dead peer never blocks the others (bounded
+ * queues), and a broken stream is reported as an unreachable peer once, never by re-dials.
+ * Method: real transports on 127.0.0.1 ephemeral ports, the same cases run against each;
+ * waits poll a condition with a deadline.
  */
 import { createServer, connect } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LinkProxy } from '../../src/chaos/proxy.js';
 import { GRPCTransport } from '../../src/transport/grpc-transport.js';
+import type { GRPCTransportOptions } from '../../src/transport/grpc-transport.js';
+import { TCPTransport } from '../../src/transport/tcp-transport.js';
 import { SeededRandom } from '../../src/util/prng.js';
 import { decodeBatch, encodeBatch } from '../../src/transport/proto.js';
 import { EntryType, MessageType } from '../../src/raft/types.js';
 import type { Message } from '../../src/raft/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 
-const transports: GRPCTransport[] = [];
+type PeerTransport = GRPCTransport | TCPTransport;
+type TransportOptions = Omit<GRPCTransportOptions, 'serverCredentials' | 'channelCredentials'>;
+const kinds: Array<[string, (options: TransportOptions) => PeerTransport]> = [
+  ['TCPTransport', (options) => new TCPTransport(options)],
+  ['GRPCTransport', (options) => new GRPCTransport(options)],
+];
+
+const transports: PeerTransport[] = [];
 
 afterEach(async () => {
   await Promise.all(transports.splice(0).map((transport) => transport.stop()));
@@ -38,11 +49,13 @@ async function waitFor(condition: () => boolean, deadlineMs = 5000): Promise<voi
   }
 }
 
+let makeTransport: (options: TransportOptions) => PeerTransport = kinds[0]![1];
+
 async function startTransport(nodeId: number, clusterId: string, inbox: Message[],
   options: { queueMessagesMax?: number; unreachable?: number[] } = {}):
-  Promise<{ transport: GRPCTransport; port: number }> {
+  Promise<{ transport: PeerTransport; port: number }> {
   const { queueMessagesMax, unreachable } = options;
-  const transport = new GRPCTransport({
+  const transport = makeTransport({
     nodeId, clusterId, listen: '127.0.0.1:0', logger: silentLogger,
     onMessages: (messages) => inbox.push(...messages),
     ...(queueMessagesMax === undefined ? {} : { queueMessagesMax }),
@@ -136,7 +149,11 @@ describe('protobuf codec', () => {
   });
 });
 
-describe('GRPCTransport', () => {
+describe.each(kinds)('%s', (_name, make) => {
+  beforeEach(() => {
+    makeTransport = make;
+  });
+
   it('delivers messages in order over one stream per peer', async () => {
     const inbox: Message[] = [];
     const b = await startTransport(2, 'c1', inbox);
@@ -197,8 +214,8 @@ describe('GRPCTransport', () => {
     sender.transport.setPeer(2, `127.0.0.1:${live.port}`);
     sender.transport.setPeer(3, '127.0.0.1:1'); // nothing listens there
     for (let i = 1; i <= 1000; i++) sender.transport.send([message(1, 3, i)]);
-    // At most 64 wait in the queue, plus the 16 frames a stream takes before the target
-    // answers it, and one more.
+    // At most 64 wait in the queue, plus (gRPC) the 16 frames a stream takes before the
+    // target answers it, and one more; the TCP transport writes nothing before it is connected.
     expect(sender.transport.stats.droppedMessages).toBeGreaterThanOrEqual(1000 - 64 - 17);
     for (let i = 1; i <= 50; i++) sender.transport.send([message(1, 2, i)]);
     await waitFor(() => inbox.length === 50);
