@@ -19,7 +19,9 @@
  *   `send() --> [ bounded queue ] --> pump: one frame per write --> socket`; a slow or dead
  *   peer only fills its own queue (`queueMessagesMax`/`queueBytesMax`; beyond them new
  *   messages are dropped: Raft retransmits), and nothing is written before the connection
- *   is up, so a peer being dialed holds no more than its queue.
+ *   is up, so a peer being dialed holds no more than its queue. A connection that breaks
+ *   or a dial that fails drops the queue: those messages would be stale when a connection
+ *   is up again (the gRPC transport lost them with its stream too).
  * - A broken connection is re-dialed with capped exponential backoff (50 ms doubling to
  *   250 ms), which restarts from 50 ms once the target acknowledges.
  * - Frames carry the cluster id; a frame from another cluster (or a malformed one) closes
@@ -480,6 +482,12 @@ class PeerLink {
     this.established = false;
     this.connected = false;
     this.writable = true;
+    // Messages queued for a connection that broke, or a dial that failed, would be stale by
+    // the time a connection is up: a restarted follower was sent seconds of old appends
+    // instead of the snapshot it needed. Raft re-sends what matters (probes, snapshots).
+    this.stats.droppedMessages += this.queue.length;
+    this.queue = [];
+    this.queuedBytes = 0;
     if (established) {
       this.stats.unreachableReports++;
       this.options.onPeerUnreachable?.(this.id);

@@ -2,7 +2,8 @@
  * Goal: what only the TCP peer transport does beyond the shared contract
  * (grpc-transport.test.ts): frames of any size arrive whole however TCP cuts them, and a
  * connection whose frames stop being acknowledged (a black hole, no reset) is closed and
- * reported, then re-dialed once the link carries data again.
+ * reported, then re-dialed once the link carries data again; messages queued while a peer
+ * cannot be reached are dropped, never delivered stale once it is back.
  * Method: real transports on 127.0.0.1 ephemeral ports, a LinkProxy that holds every chunk
  * (delay) as a black hole; waits poll a condition with a deadline.
  */
@@ -97,4 +98,26 @@ describe('TCPTransport', () => {
       await proxy.stop();
     }
   });
+
+  it('drops what was queued for a peer that cannot be reached instead of sending it late',
+    async () => {
+      const first = await start(2);
+      const sender = await start(1);
+      sender.transport.setPeer(2, `127.0.0.1:${first.port}`);
+      await waitFor(() => sender.transport.stats.establishedStreams === 1);
+      // The peer dies; what is sent meanwhile waits for dials that are refused.
+      await first.transport.stop();
+      await waitFor(() => sender.transport.stats.unreachableReports === 1);
+      for (let i = 1; i <= 10; i++) sender.transport.send([message(i, 10)]);
+      await waitFor(() => sender.transport.stats.droppedMessages >= 10);
+      // It comes back on the same port: only what is sent from now on arrives.
+      const inbox: Message[] = [];
+      await start(2, { listen: `127.0.0.1:${first.port}`,
+        onMessages: (messages) => inbox.push(...messages) });
+      await waitFor(() => {
+        sender.transport.send([message(100, 10)]);
+        return inbox.length > 0;
+      });
+      expect(inbox.every((m) => m.index === 100)).toBe(true);
+    });
 });
