@@ -10,6 +10,8 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
 import { Fnv64, crc32 } from '../../src/store/bytes.js';
 import type { ByteSource } from '../../src/store/chunks.js';
 import { MVCCStore } from '../../src/store/mvcc-store.js';
+import { metaRow, writeSnapshot } from '../../src/store/rows.js';
+import type { SnapshotParts } from '../../src/store/rows.js';
 import { b, expectOk, get, put, Prng, s } from './helpers.js';
 import { randomCommand } from './random-commands.js';
 
@@ -136,6 +138,35 @@ describe('streaming snapshots', () => {
 });
 
 describe('snapshot format 2', () => {
+  it('writes the same bytes whether a record row fits a chunk or not', () => {
+    const records = Array.from({ length: 40 }, (_, i) => ({
+      fields: { revision: 2 + i, sub: i % 3, createRevision: 2, version: i % 5,
+        lease: i % 2 === 0 ? 0 : 2 ** 40, valueRef: 0, valueLength: (i * 37) % 300, keyId: i,
+        previous: -1 },
+      keyText: String.fromCharCode(...Array.from({ length: (i * 13) % 150 }, (_k, j) => j % 256)),
+    }));
+    const parts = {
+      records: { count: records.length,
+        keyBytes: records.reduce((sum, r) => sum + r.keyText.length, 0),
+        valueBytes: records.reduce((sum, r) => sum + r.fields.valueLength, 0) },
+      forEachRecord: (visit: Parameters<SnapshotParts['forEachRecord']>[0]) => {
+        for (const r of records) {
+          visit(r.fields, r.keyText, new Uint8Array(r.fields.valueLength).fill(7));
+        }
+      },
+      rows: [metaRow('revision', 50)],
+    };
+    const write = (chunkBytes: number): Buffer => {
+      const chunks: Buffer[] = [];
+      writeSnapshot(parts, (chunk) => chunks.push(Buffer.from(chunk)), { chunkBytes });
+      return Buffer.concat(chunks);
+    };
+    const whole = write(1024 * 1024);
+    // 64-byte chunks: rows with longer keys take the field-by-field path.
+    expect(write(64)).toEqual(whole);
+    expect(write(200)).toEqual(whole);
+  });
+
   it('ends with the CRC-32 (as zlib computes it) and the length of the body', () => {
     const store = run(6, 300);
     const bytes = Buffer.from(store.snapshot());
