@@ -24,6 +24,9 @@ import { connectionLostCode, encodeFrame, FrameType, H2Error } from './frames.js
 import { encodeHeaderBlock } from './hpack.js';
 import type { H2Stream, StreamListener } from './stream.js';
 
+/** Bytes of gRPC's message prefix (compressed flag, big-endian length). */
+export const grpcMessagePrefixBytes = 5;
+
 /** What a client call reports. */
 export interface ClientCallListener {
   /** The server answered with response headers (the call is established). */
@@ -85,6 +88,19 @@ export class ClientCall implements StreamListener {
     framed.writeUInt32BE(message.length, 1);
     framed.set(message, 5);
     return this.stream.writeData(framed);
+  }
+
+  /**
+   * Sends one request message already laid out after `grpcMessagePrefixBytes` free bytes at
+   * the start of `framed` (which this fills in): no copy. False as for `write`.
+   */
+  writeFramed(framed: Uint8Array): boolean {
+    if (this.ended || this.stream === null) return false;
+    const buffer = Buffer.isBuffer(framed) ? framed
+      : Buffer.from(framed.buffer, framed.byteOffset, framed.length);
+    buffer[0] = 0;
+    buffer.writeUInt32BE(buffer.length - grpcMessagePrefixBytes, 1);
+    return this.stream.writeData(buffer);
   }
 
   /** Half-closes the call after what is queued. */

@@ -16,7 +16,7 @@ import { LevelStorage } from '../storage/level-storage.js';
 import { ValueFile } from '../storage/value-file.js';
 import { walSegmentBytesDefault } from '../storage/wal.js';
 import type { ClusterIdentity, LoadedState, RaftStorage } from '../storage/raft-storage.js';
-import { TCPTransport } from '../transport/tcp-transport.js';
+import { GRPCTransport } from '../transport/grpc-transport.js';
 import { EtcdClient } from './etcd-client.js';
 import type { WireMember } from './etcd-client.js';
 import { startEtcdAPIServer } from './etcd-api/server.js';
@@ -226,7 +226,7 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
   const logger = config.logger;
   let peer: Peer | null = null;
   let syncPeers = (): void => undefined;
-  const transport = new TCPTransport({
+  const transport = new GRPCTransport({
     nodeId: identity.memberId, clusterId: String(identity.clusterId),
     listen: config.peerListen, logger, onMessages: (messages) => peer?.receive(messages),
     onPeerUnreachable: (id) => peer?.reportUnreachable(id),
@@ -297,7 +297,7 @@ async function startPeer(config: ServerConfig, storage: RaftStorage, identity: I
 class PeerAddresses {
   private readonly known = new Map<number, string>();
 
-  constructor(private readonly peer: Peer, private readonly transport: TCPTransport,
+  constructor(private readonly peer: Peer, private readonly transport: GRPCTransport,
     private readonly selfId: number,
     private readonly overrides: ReadonlyMap<string, string> | undefined) {}
 

@@ -31,7 +31,7 @@
  *   with a PING and dropped when the PING goes unanswered for 20 s (a silent partition).
  */
 import type { StreamingCall } from '../grpc/calls.js';
-import { GRPCClientConnection } from '../grpc/client.js';
+import { GRPCClientConnection, grpcMessagePrefixBytes } from '../grpc/client.js';
 import type { ClientCall } from '../grpc/client.js';
 import { GRPCServer, splitHostPort } from '../grpc/server.js';
 import type { Message, NodeId } from '../raft/types.js';
@@ -257,6 +257,8 @@ class PeerSender {
   private established = false;
   /** Frames written to the current stream before the target answered it. */
   private framesBeforeAnswer = 0;
+  /** Messages in those frames: lost (counted as dropped) if the stream is never answered. */
+  private messagesBeforeAnswer = 0;
 
   constructor(
     readonly id: NodeId,
@@ -329,11 +331,16 @@ class PeerSender {
       // Until the target answers, a stream takes only a few frames: a dead peer's messages
       // then wait (bounded) in the queue instead of in a stream that will fail.
       if (!this.established && this.framesBeforeAnswer >= framesBeforeAnswerMax) return;
-      if (!this.established) this.framesBeforeAnswer++;
       const frame = this.takeFrame();
+      if (!this.established) {
+        this.framesBeforeAnswer++;
+        this.messagesBeforeAnswer += frame.length;
+      }
       this.stats.sentMessages += frame.length;
-      const encoded = encodeBatch(this.options.clusterId, this.options.nodeId, frame);
-      this.writable = stream.write(encoded);
+      // NB: encoded after gRPC's 5-byte message prefix, which writeFramed fills in.
+      const encoded = encodeBatch(this.options.clusterId, this.options.nodeId, frame,
+        { prefixBytes: grpcMessagePrefixBytes });
+      this.writable = stream.writeFramed(encoded);
     }
   }
 
@@ -386,6 +393,7 @@ class PeerSender {
     this.stream = stream;
     this.established = false;
     this.framesBeforeAnswer = 0;
+    this.messagesBeforeAnswer = 0;
     this.writable = true;
     return stream;
   }
@@ -413,8 +421,13 @@ class PeerSender {
       this.options.logger.warn({ peer: this.id, code: error.code, details: error.details },
         'peer stream failed');
     }
-    // Messages queued while the link is down would be stale by the time it is back: Raft
-    // re-sends what matters, so keep only the newest ones within the bound.
+    // Messages queued while the link is down would be seconds stale by the time it is back
+    // (a restarted follower caught up from a backlog of old appends instead of the snapshot
+    // it needed): drop them. Raft re-sends what matters once the peer answers again.
+    this.stats.droppedMessages += this.queue.length + (established ? 0
+      : this.messagesBeforeAnswer);
+    this.queue = [];
+    this.queuedBytes = 0;
     const delayMs = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, backoffMaxMs);
     this.reconnectTimer = setTimeout(() => {

@@ -1,10 +1,10 @@
 /**
- * Goal: the peer transports (the TCP one the server uses, and the gRPC one it replaced, kept
- * as the reference) share one contract: they deliver Raft messages intact and in order per
- * peer, reject frames from another cluster, a dead peer never blocks the others (bounded
- * queues), and a broken stream is reported as an unreachable peer once, never by re-dials.
- * Method: real transports on 127.0.0.1 ephemeral ports, the same cases run against each;
- * waits poll a condition with a deadline.
+ * Goal: the peer transport (gRPC streams on src/grpc) keeps its contract: it delivers Raft
+ * messages intact and in order per peer, rejects frames from another cluster, a dead peer
+ * never blocks the others (bounded queues) nor gets a stale backlog once it is back, and a
+ * broken stream is reported as an unreachable peer once, never by re-dials.
+ * Method: real transports on 127.0.0.1 ephemeral ports; waits poll a condition with a
+ * deadline.
  */
 import { createServer, connect } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -12,17 +12,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LinkProxy } from '../../src/chaos/proxy.js';
 import { GRPCTransport } from '../../src/transport/grpc-transport.js';
 import type { GRPCTransportOptions } from '../../src/transport/grpc-transport.js';
-import { TCPTransport } from '../../src/transport/tcp-transport.js';
 import { SeededRandom } from '../../src/util/prng.js';
 import { decodeBatch, encodeBatch } from '../../src/transport/proto.js';
 import { EntryType, MessageType } from '../../src/raft/types.js';
 import type { Message } from '../../src/raft/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 
-type PeerTransport = GRPCTransport | TCPTransport;
+type PeerTransport = GRPCTransport;
 type TransportOptions = Omit<GRPCTransportOptions, 'serverCredentials' | 'channelCredentials'>;
 const kinds: Array<[string, (options: TransportOptions) => PeerTransport]> = [
-  ['TCPTransport', (options) => new TCPTransport(options)],
   ['GRPCTransport', (options) => new GRPCTransport(options)],
 ];
 
@@ -52,11 +50,11 @@ async function waitFor(condition: () => boolean, deadlineMs = 5000): Promise<voi
 let makeTransport: (options: TransportOptions) => PeerTransport = kinds[0]![1];
 
 async function startTransport(nodeId: number, clusterId: string, inbox: Message[],
-  options: { queueMessagesMax?: number; unreachable?: number[] } = {}):
+  options: { queueMessagesMax?: number; unreachable?: number[]; listen?: string } = {}):
   Promise<{ transport: PeerTransport; port: number }> {
   const { queueMessagesMax, unreachable } = options;
   const transport = makeTransport({
-    nodeId, clusterId, listen: '127.0.0.1:0', logger: silentLogger,
+    nodeId, clusterId, listen: options.listen ?? '127.0.0.1:0', logger: silentLogger,
     onMessages: (messages) => inbox.push(...messages),
     ...(queueMessagesMax === undefined ? {} : { queueMessagesMax }),
     ...(unreachable === undefined ? {} : { onPeerUnreachable: (id) => unreachable.push(id) }),
@@ -215,12 +213,33 @@ describe.each(kinds)('%s', (_name, make) => {
     sender.transport.setPeer(3, '127.0.0.1:1'); // nothing listens there
     for (let i = 1; i <= 1000; i++) sender.transport.send([message(1, 3, i)]);
     // At most 64 wait in the queue, plus (gRPC) the 16 frames a stream takes before the
-    // target answers it, and one more; the TCP transport writes nothing before it is connected.
+    // target answers it, and one more.
     expect(sender.transport.stats.droppedMessages).toBeGreaterThanOrEqual(1000 - 64 - 17);
     for (let i = 1; i <= 50; i++) sender.transport.send([message(1, 2, i)]);
     await waitFor(() => inbox.length === 50);
     expect(inbox.map((m) => m.index)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
+
+  it('drops what was queued for a peer that cannot be reached instead of sending it late',
+    async () => {
+      const first = await startTransport(2, 'c1', []);
+      const sender = await startTransport(1, 'c1', []);
+      sender.transport.setPeer(2, `127.0.0.1:${first.port}`);
+      await waitFor(() => sender.transport.stats.establishedStreams === 1);
+      // The peer dies; what is sent meanwhile waits for dials that are refused.
+      await first.transport.stop();
+      await waitFor(() => sender.transport.stats.unreachableReports === 1);
+      for (let i = 1; i <= 10; i++) sender.transport.send([message(1, 2, i)]);
+      await waitFor(() => sender.transport.stats.droppedMessages >= 10);
+      // It comes back on the same port: only what is sent from now on arrives.
+      const inbox: Message[] = [];
+      await startTransport(2, 'c1', inbox, { listen: `127.0.0.1:${first.port}` });
+      await waitFor(() => {
+        sender.transport.send([message(1, 2, 100)]);
+        return inbox.length > 0;
+      });
+      expect(inbox.every((m) => m.index === 100)).toBe(true);
+    });
 
   it('reports a peer once per broken stream, in both directions, and not on re-dials',
     async () => {

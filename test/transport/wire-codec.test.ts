@@ -81,6 +81,9 @@ describe('transport wire codec', () => {
       const from = integer(random);
       const frame = encodeBatch(clusterId, from, messages);
       expect(Buffer.compare(frame, encodeSlow(clusterId, from, messages))).toBe(0);
+      // With room left in front (the gRPC message prefix), the same bytes follow it.
+      const prefixed = encodeBatch(clusterId, from, messages, { prefixBytes: 5 });
+      expect(Buffer.compare(prefixed.subarray(5), frame)).toBe(0);
       const decoded = decodeBatch(frame);
       expect(plain(decoded)).toEqual(plain(decodeSlow(frame)));
       expect(plain(decoded)).toEqual(plain({ clusterId, from, messages }));
