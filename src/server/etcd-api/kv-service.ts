@@ -11,6 +11,7 @@ import type { ServiceHandlers, ServiceMethods } from '../../grpc/calls.js';
 import {
   toCompactionRequest, toDeleteRangeRequest, toPutRequest, toRangeRequest, toTxnRequest,
 } from './decode.js';
+import { decodePutRequestFast, decodeRangeRequestFast } from './fast-decode.js';
 import { type ServiceContext, responseHeader, unaryHandler } from './handler.js';
 import { serverMethod } from './proto.js';
 
@@ -20,8 +21,8 @@ export function kvService(context: ServiceContext): {
 } {
   const { backend } = context;
   const definition: ServiceMethods = {
-    Range: serverMethod('KV', 'Range', toRangeRequest),
-    Put: serverMethod('KV', 'Put', toPutRequest),
+    Range: serverMethod('KV', 'Range', toRangeRequest, decodeRangeRequestFast),
+    Put: serverMethod('KV', 'Put', toPutRequest, decodePutRequestFast),
     DeleteRange: serverMethod('KV', 'DeleteRange', toDeleteRangeRequest),
     Txn: serverMethod('KV', 'Txn', toTxnRequest),
     Compact: serverMethod('KV', 'Compact', toCompactionRequest),

@@ -97,10 +97,13 @@ function methodPath(service: protobuf.Service, method: protobuf.Method): string 
 /** Decodes request bytes, turning every failure into an EtcdError value (never throws). */
 function decodeRequest<R extends object>(
   type: protobuf.Type, bytes: Buffer, decode: (wire: WireMessage) => R,
+  fast?: (bytes: Uint8Array) => R | null,
 ): R | EtcdError {
   if (bytes.length > requestBytesMax) {
     return etcdError('ETCD_ERR_REQUEST_TOO_LARGE');
   }
+  const decoded = fast?.(bytes);
+  if (decoded !== undefined && decoded !== null) return decoded;
   try {
     // NB: a decoded protobufjs Message is a plain record of its fields (WireMessage).
     const wire: WireMessage = type.decode(bytes);
@@ -327,11 +330,14 @@ function framedEncoder(serviceName: EtcdServiceName, methodName: string, type: p
 }
 
 /**
- * Builds the server-side definition of `service.method`: requests are decoded by `decode`
- * (see the module comment), responses are plain objects encoded with `Type.encode`.
+ * Builds the server-side definition of `service.method`: requests are decoded by `fast`
+ * straight from the bytes when given and it accepts them (fast-decode.ts), else by
+ * protobufjs and `decode` (see the module comment); responses are plain objects encoded
+ * with `Type.encode`, or by hand for the hot ones (`responseSerializeFramed`).
  */
 export function serverMethod<R extends object>(
   serviceName: EtcdServiceName, methodName: string, decode: (wire: WireMessage) => R,
+  fast?: (bytes: Uint8Array) => R | null,
 ): MethodDefinition<R | EtcdError, object> & { responseSerializeFramed(value: object): Buffer } {
   const service = etcdService(serviceName);
   const method = methodOf(service, methodName);
@@ -346,7 +352,7 @@ export function serverMethod<R extends object>(
     requestSerialize: () => {
       throw new Error(`${method.name}: a server definition does not serialize requests`);
     },
-    requestDeserialize: (bytes: Buffer) => decodeRequest(types.request, bytes, decode),
+    requestDeserialize: (bytes: Buffer) => decodeRequest(types.request, bytes, decode, fast),
     responseSerialize: serviceName === 'Watch'
       ? (value: object) => encodeWatchResponse(types.response, value)
       : (value: object) => toBuffer(types.response.encode(value).finish()),
