@@ -140,7 +140,7 @@ export class GRPCServer implements ConnectionHost {
   }
 
   /** See ConnectionHost: validates the request headers and starts the call. */
-  openStream(stream: H2Stream, headers: string[] | null, endStream: boolean): StreamListener {
+  openStream(stream: H2Stream, headers: string[] | null, _endStream: boolean): StreamListener {
     if (headers === null) {
       refuseCall(stream, CallStatus.resourceExhausted, 'header list too large');
       return ignoringListener;
@@ -168,7 +168,6 @@ export class GRPCServer implements ConnectionHost {
     const callOptions = { receiveMessageBytesMax: this.options.receiveMessageBytesMax,
       encoding };
     const metadata = new CallMetadata(headers);
-    void endStream;
     return method.definition.responseStream || method.definition.requestStream
       ? new StreamingCall(stream, method, metadata, callOptions)
       : new UnaryCall(stream, method, metadata, callOptions);

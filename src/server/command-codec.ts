@@ -17,6 +17,7 @@ import type { StoreCommand } from '../store/mvcc-store.js';
 import type { PutRequest } from '../store/types.js';
 import { assert } from '../util/assert.js';
 import { packageRoot } from '../transport/proto.js';
+import { readPutRequest } from './etcd-api/fast-decode.js';
 import {
   WireFormatError, WireReader, WireWriter, bytesFieldBytes, varintFieldBytes, wireBytes,
   wireVarint,
@@ -178,7 +179,7 @@ function decodePut(data: Uint8Array): CommandEnvelope | null {
     else if (tag === ((fieldNowMs << 3) | wireVarint)) nowMs = reader.varint();
     else if (tag === ((fieldPut << 3) | wireBytes) && request === null) {
       const end = reader.lengthEnd();
-      request = decodePutRequest(new WireReader(data, reader.position, end));
+      request = readPutRequest(new WireReader(data, reader.position, end));
       reader.skipTo(end);
     } else {
       return null;
@@ -186,28 +187,6 @@ function decodePut(data: Uint8Array): CommandEnvelope | null {
   }
   if (request === null) return null;
   return { memberId, requestId, nowMs, op: { type: 'put', request } };
-}
-
-function decodePutRequest(reader: WireReader): PutRequest {
-  let key: Uint8Array = emptyBytes;
-  let value: Uint8Array = emptyBytes;
-  let lease = 0;
-  let prevKv = false;
-  let ignoreValue = false;
-  let ignoreLease = false;
-  while (!reader.done()) {
-    const tag = reader.tag();
-    switch (tag) {
-      case (1 << 3) | wireBytes: key = reader.bytesView(); break;
-      case (2 << 3) | wireBytes: value = reader.bytesView(); break;
-      case (3 << 3) | wireVarint: lease = reader.varint(); break;
-      case (4 << 3) | wireVarint: prevKv = reader.varint() !== 0; break;
-      case (5 << 3) | wireVarint: ignoreValue = reader.varint() !== 0; break;
-      case (6 << 3) | wireVarint: ignoreLease = reader.varint() !== 0; break;
-      default: throw new WireFormatError(`put field tag ${tag}`);
-    }
-  }
-  return { key, value, lease, prevKv, ignoreValue, ignoreLease };
 }
 
 /** Decodes any command with protobufjs (see decodeCommand). */

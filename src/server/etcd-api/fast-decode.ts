@@ -38,34 +38,49 @@ function readFields(bytes: Uint8Array,
   }
 }
 
-/** Decodes a PutRequest (fields 1-6); null outside the fast path (see the module comment). */
-export function decodePutRequestFast(bytes: Uint8Array): PutRequest | null {
+/**
+ * Reads a PutRequest (fields 1-6) from `reader` to its end; unknown fields are skipped.
+ * Throws WireFormatError outside the fast path (a known field with another wire type, a
+ * varint beyond 2^53, malformed bytes). Shared with the replicated command's codec
+ * (server/command-codec), which embeds the same message.
+ */
+export function readPutRequest(reader: WireReader): PutRequest {
   let key = emptyBytes;
   let value = emptyBytes;
   let lease = 0;
   let prevKv = false;
   let ignoreValue = false;
   let ignoreLease = false;
-  const ok = readFields(bytes, (number, wireType, reader) => {
+  while (!reader.done()) {
+    const tag = reader.tag();
+    const number = tag >>> 3;
+    const wireType = tag & 7;
     if (number > 6) {
       reader.skip(wireType);
-      return true;
-    }
-    if (number <= 2) {
-      if (wireType !== wireBytes) return false;
+    } else if (number <= 2) {
+      if (wireType !== wireBytes) throw new WireFormatError(`put field tag ${tag}`);
       if (number === 1) key = reader.bytesView();
       else value = reader.bytesView();
-      return true;
+    } else {
+      if (wireType !== wireVarint) throw new WireFormatError(`put field tag ${tag}`);
+      const read = reader.varint();
+      if (number === 3) lease = read;
+      else if (number === 4) prevKv = read !== 0;
+      else if (number === 5) ignoreValue = read !== 0;
+      else ignoreLease = read !== 0;
     }
-    if (wireType !== wireVarint) return false;
-    const read = reader.varint();
-    if (number === 3) lease = read;
-    else if (number === 4) prevKv = read !== 0;
-    else if (number === 5) ignoreValue = read !== 0;
-    else ignoreLease = read !== 0;
-    return true;
-  });
-  return ok ? { key, value, lease, prevKv, ignoreValue, ignoreLease } : null;
+  }
+  return { key, value, lease, prevKv, ignoreValue, ignoreLease };
+}
+
+/** Decodes a PutRequest; null outside the fast path (see the module comment). */
+export function decodePutRequestFast(bytes: Uint8Array): PutRequest | null {
+  try {
+    return readPutRequest(new WireReader(bytes));
+  } catch (error) {
+    if (error instanceof WireFormatError) return null;
+    throw error;
+  }
 }
 
 /** Decodes a RangeRequest (fields 1-13); null outside the fast path. */
